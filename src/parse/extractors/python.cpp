@@ -1,0 +1,10 @@
+#include "parse/extractors/extractors.h"
+
+namespace cci::parse::detail {
+
+void extract_python(TSNode root, Context& ctx) {
+  (void)root;
+  (void)ctx;
+}
+
+}  // namespace cci::parse::detail

@@ -1,0 +1,191 @@
+// store/index_store.h — one project's index on disk: a SQLite database (WAL) with FTS5.
+//
+// Holds files (with content and content hash), the extracted ParsedFile of each file (so edges
+// can be re-resolved without re-parsing), symbols (stable ids), edges, ranks, skipped files and
+// metadata. Schema is versioned with forward migrations (docs/storage-format.md).
+//
+// Crash safety: every change goes through a WriteBatch, which is one SQLite transaction; a
+// process killed at any point leaves the previous committed index intact, and readers (WAL)
+// only ever see committed states.
+//
+// Thread safety: an IndexStore is a single connection; use one per thread. Any number of
+// readers and one writer may have the same database open at once (other processes included).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/model.h"
+#include "core/result.h"
+#include "core/symbol_id.h"
+#include "graph/code_graph.h"
+
+namespace cci::store {
+
+inline constexpr int kSchemaVersion = 1;
+
+enum class OpenMode { ReadOnly, ReadWrite };  // ReadWrite creates the file and schema if missing
+
+struct FileRecord {
+  FileId id = 0;
+  std::string path;  // relative
+  Language language = Language::Unknown;
+  std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0;
+  std::uint64_t content_hash = 0;
+  std::uint32_t line_count = 0;
+  std::uint32_t symbol_count = 0;
+  bool partial = false;  // parsed with syntax errors
+};
+
+struct SymbolRecord {
+  SymbolId id = 0;
+  FileId file_id = 0;
+  std::string path;  // file path, joined in for convenience
+  SymbolKind kind = SymbolKind::Function;
+  Language language = Language::Unknown;
+  std::string name;
+  std::string qualified_name;
+  SymbolId parent_id = 0;  // 0 = top level of its file (parent is the file symbol)
+  Span span;
+  std::string signature;
+  std::string doc;
+  bool exported = true;
+  // Rank (zero until ranks are written).
+  double pagerank = 0.0;
+  double importance = 0.0;
+  std::uint32_t in_degree = 0;
+  std::uint32_t out_degree = 0;
+  std::vector<std::string> tags;
+};
+
+struct EdgeRecord {
+  SymbolId source = 0;
+  SymbolId target = 0;  // 0 = unresolved
+  EdgeKind kind = EdgeKind::Calls;
+  Resolution resolution = Resolution::Unresolved;
+  std::string target_name;
+  std::uint32_t line = 0;
+  std::uint32_t col = 0;
+};
+
+struct SkippedRecord {
+  std::string path;
+  std::string reason;  // scan::to_string(SkipReason) or "parse-error"
+  std::string detail;
+};
+
+struct SymbolFilter {
+  std::vector<SymbolKind> kinds;   // empty = any
+  std::vector<Language> languages; // empty = any
+  std::string path_glob;           // SQLite GLOB over the relative path; empty = any
+};
+
+// Full-text symbol search. `fts_query` is an FTS5 MATCH expression built by search/ over the
+// columns (words, name, qualified_name, path, signature, doc); results are ordered by
+// bm25 relevance combined with importance (see docs/ranking.md).
+struct SymbolSearch {
+  std::string fts_query;
+  SymbolFilter filter;
+  std::size_t limit = 20;
+  std::size_t offset = 0;
+};
+
+struct SymbolHit {
+  SymbolRecord symbol;
+  double relevance = 0.0;  // -bm25 (higher is better)
+  double score = 0.0;      // combined ranking score
+};
+
+struct IndexStats {
+  std::size_t files = 0;
+  std::size_t partial_files = 0;
+  std::size_t symbols = 0;
+  std::size_t edges = 0;
+  std::size_t unresolved_edges = 0;
+  std::vector<std::pair<std::string, std::size_t>> files_by_language;
+  std::vector<std::pair<std::string, std::size_t>> symbols_by_kind;
+  std::vector<std::pair<std::string, std::size_t>> edges_by_kind;
+  std::vector<std::pair<std::string, std::size_t>> edges_by_resolution;
+  std::vector<std::pair<std::string, std::size_t>> skipped_by_reason;
+  std::uint64_t database_bytes = 0;
+};
+
+class WriteBatch;
+
+class IndexStore {
+ public:
+  static Result<std::unique_ptr<IndexStore>> open(const std::filesystem::path& db_path, OpenMode mode);
+  ~IndexStore();
+
+  // --- writes -------------------------------------------------------------------------------
+  // Starts a transaction (BEGIN IMMEDIATE). Only one batch per store at a time.
+  Result<std::unique_ptr<WriteBatch>> begin_write();
+
+  // --- reads used by the indexer ------------------------------------------------------------
+  Result<std::vector<FileRecord>> files();
+  Result<ParsedFile> load_parsed(FileId file_id);           // the stored extraction
+  Result<std::optional<std::string>> meta(std::string_view key);
+
+  // --- queries --------------------------------------------------------------------------------
+  Result<std::vector<SymbolHit>> search_symbols(const SymbolSearch& request);
+  Result<std::optional<SymbolRecord>> symbol(SymbolId id);
+  // Exact name or qualified-name match (case-sensitive), best-ranked first.
+  Result<std::vector<SymbolRecord>> symbols_named(std::string_view name, const SymbolFilter& filter,
+                                                  std::size_t limit);
+  // Case-insensitive near names for "did you mean" (prefix / shared words), best-ranked first.
+  Result<std::vector<std::string>> similar_names(std::string_view name, std::size_t limit);
+  Result<std::vector<SymbolRecord>> symbols_in_file(std::string_view path);  // in source order
+  Result<std::vector<SymbolRecord>> important_symbols(const SymbolFilter& filter, std::size_t limit);
+  Result<std::vector<EdgeRecord>> edges_to(SymbolId target, std::optional<EdgeKind> kind, std::size_t limit);
+  Result<std::vector<EdgeRecord>> edges_from(SymbolId source, std::optional<EdgeKind> kind, std::size_t limit);
+  // Unresolved references whose name is `name` (the last component of target_name).
+  Result<std::vector<EdgeRecord>> unresolved_named(std::string_view name, std::size_t limit);
+  Result<std::optional<FileRecord>> file(std::string_view path);
+  Result<std::optional<std::string>> file_content(FileId file_id);
+  Result<std::vector<SkippedRecord>> skipped();
+  Result<IndexStats> stats();
+  Status integrity_check();  // PRAGMA integrity_check == ok
+
+ private:
+  friend class WriteBatch;
+  struct Impl;
+  explicit IndexStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// One transaction. Destroying an uncommitted batch rolls it back.
+class WriteBatch {
+ public:
+  ~WriteBatch();
+
+  // Inserts or replaces a file with its content, its extraction and its symbols (FTS included).
+  Status put_file(const FileRecord& file, const ParsedFile& parsed, std::span<const SymbolId> ids,
+                  std::string_view content);
+  Status remove_file(FileId file_id);
+  // Replaces all edges and all ranks of the project (they are derived from every file).
+  Status replace_edges(std::span<const graph::Edge> edges);
+  Status replace_ranks(std::span<const graph::SymbolRank> ranks);
+  Status replace_skipped(std::span<const SkippedRecord> skipped);
+  Status set_meta(std::string_view key, std::string_view value);
+  Status commit();
+
+ private:
+  friend class IndexStore;
+  explicit WriteBatch(IndexStore::Impl* store);
+  IndexStore::Impl* store_;
+  bool done_ = false;
+};
+
+// Splits identifiers into lower-case words for the FTS `words` column and for queries:
+// "parseHTTPRequest" -> {"parse", "http", "request"}, "parse_http_request" -> same,
+// "HTTPRequest" -> {"http", "request"}, "std::vector" -> {"std", "vector"}.
+std::vector<std::string> identifier_words(std::string_view identifier);
+
+}  // namespace cci::store
