@@ -149,3 +149,34 @@ int32_t add_symbol(ParsedFile& out, Symbol symbol) {
 }
 
 }  // namespace cci::parse::detail
+
+namespace cci::parse::detail {
+
+std::string doc_from_comments(const TSNode* comments, std::size_t count, std::string_view src) {
+  std::string doc;
+  for (std::size_t i = 0; i < count; ++i) {
+    std::string part = strip_comment_markers(text(comments[i], src));
+    if (part.empty()) continue;
+    if (!doc.empty()) doc += '\n';
+    doc += part;
+  }
+  if (doc.size() > 2000) doc.resize(2000);
+  while (!doc.empty() && (static_cast<unsigned char>(doc.back()) & 0xC0) == 0x80) doc.pop_back();
+  return doc;
+}
+
+}  // namespace cci::parse::detail
+
+// --- linear child enumeration (used by the Python/JavaScript extractors) ---
+namespace cci::parse::detail {
+
+void append_named_children(TSNode node, TSTreeCursor& cursor, std::vector<TSNode>& out) {
+  ts_tree_cursor_reset(&cursor, node);
+  if (!ts_tree_cursor_goto_first_child(&cursor)) return;
+  do {
+    TSNode child = ts_tree_cursor_current_node(&cursor);
+    if (ts_node_is_named(child)) out.push_back(child);
+  } while (ts_tree_cursor_goto_next_sibling(&cursor));
+}
+
+}  // namespace cci::parse::detail

@@ -90,11 +90,17 @@ struct SymbolFilter {
 // Full-text symbol search. `fts_query` is an FTS5 MATCH expression built by search/ over the
 // columns (words, name, qualified_name, path, signature, doc); results are ordered by
 // bm25 relevance combined with importance (see docs/ranking.md).
+// score = (relevance / best relevance among the matches) * (0.6 + 0.4 * importance)
+//         + 0.5 when the symbol's name equals the queried name (case, '_' and '-' ignored);
+// ties are broken by symbol id. docs/storage-format.md has the column weights.
 struct SymbolSearch {
   std::string fts_query;
   SymbolFilter filter;
-  std::size_t limit = 20;
+  std::size_t limit = 20;   // 0 = no limit
   std::size_t offset = 0;
+  // The name that earns the exact-match bonus; empty = the terms of fts_query concatenated,
+  // when it has no OR/NOT/NEAR.
+  std::string exact_name;
 };
 
 struct SymbolHit {
@@ -134,6 +140,7 @@ class IndexStore {
   Result<std::optional<std::string>> meta(std::string_view key);
 
   // --- queries --------------------------------------------------------------------------------
+  // Every `limit` of 0 means no limit. Results are deterministic (ties broken by path/line/id).
   Result<std::vector<SymbolHit>> search_symbols(const SymbolSearch& request);
   Result<std::optional<SymbolRecord>> symbol(SymbolId id);
   // Exact name or qualified-name match (case-sensitive), best-ranked first.

@@ -1,0 +1,179 @@
+#include "search/searcher.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+namespace cci::search {
+namespace {
+
+std::optional<SymbolId> parse_symbol_id(std::string_view s) {
+  if (s.empty() || s.size() > 19) return std::nullopt;
+  SymbolId id = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
+  if (ec != std::errc{} || ptr != s.data() + s.size() || id <= 0) return std::nullopt;
+  return id;
+}
+
+std::string quote_phrase(const std::vector<std::string>& words) {
+  std::string phrase = "\"";
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (i) phrase += ' ';
+    phrase += words[i];  // identifier_words yields [a-z0-9] and other letters only: nothing to escape
+  }
+  phrase += "\"*";
+  return phrase;
+}
+
+// Edges pointing at any of `targets`, with the referencing symbol looked up once per source.
+Result<std::vector<Reference>> incoming(store::IndexStore& db, const std::vector<store::SymbolRecord>& targets,
+                                        std::size_t limit) {
+  std::vector<Reference> out;
+  for (const auto& target : targets) {
+    auto edges = db.edges_to(target.id, std::nullopt, limit);
+    if (!edges) return std::unexpected(edges.error());
+    for (auto& e : *edges) {
+      if (e.kind == EdgeKind::Contains) continue;
+      if (out.size() >= limit) return out;
+      auto from = db.symbol(e.source);
+      if (!from) return std::unexpected(from.error());
+      out.push_back({std::move(e), std::move(*from)});
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string build_fts_query(const std::vector<std::string>& terms, MatchMode mode) {
+  std::vector<std::string> phrases;
+  for (const auto& term : terms) {
+    // A term may hold several whitespace-separated words when passed as one argument.
+    std::size_t pos = 0;
+    while (pos < term.size()) {
+      std::size_t end = term.find_first_of(" \t\n", pos);
+      if (end == std::string::npos) end = term.size();
+      auto words = store::identifier_words(std::string_view(term).substr(pos, end - pos));
+      if (!words.empty()) phrases.push_back(quote_phrase(words));
+      pos = end + 1;
+    }
+  }
+  std::string query;
+  for (std::size_t i = 0; i < phrases.size(); ++i) {
+    if (i) query += mode == MatchMode::All ? " AND " : " OR ";
+    query += phrases[i];
+  }
+  return query;
+}
+
+Result<SearchResults> Searcher::search(const SearchRequest& request) {
+  SearchResults results;
+  results.fts_query = build_fts_query(request.terms, request.mode);
+  if (results.fts_query.empty())
+    return make_error(ErrorCode::InvalidArgument, "no searchable words in the query (use letters or digits)");
+  store::SymbolSearch query;
+  query.fts_query = results.fts_query;
+  query.filter = request.filter;
+  query.limit = request.limit + 1;  // one extra tells whether another page exists
+  query.offset = request.offset;
+  auto hits = store_.search_symbols(query);
+  if (!hits) return std::unexpected(hits.error());
+  results.hits = std::move(*hits);
+  if (results.hits.size() > request.limit) {
+    results.more = true;
+    results.hits.resize(request.limit);
+  }
+  return results;
+}
+
+Result<Definitions> Searcher::find_definition(std::string_view name, const store::SymbolFilter& filter,
+                                              std::size_t limit) {
+  Definitions out;
+  if (auto id = parse_symbol_id(name)) {
+    auto symbol = store_.symbol(*id);
+    if (!symbol) return std::unexpected(symbol.error());
+    if (*symbol) {
+      out.symbols.push_back(std::move(**symbol));
+      return out;
+    }
+  }
+  auto symbols = store_.symbols_named(name, filter, limit);
+  if (!symbols) return std::unexpected(symbols.error());
+  // Imports share the imported name but are not definitions; show them only if nothing else.
+  std::vector<store::SymbolRecord> defs;
+  for (auto& s : *symbols)
+    if (s.kind != SymbolKind::Import) defs.push_back(std::move(s));
+  out.symbols = std::move(defs);
+  if (out.symbols.empty()) {
+    auto similar = store_.similar_names(name, 5);
+    if (!similar) return std::unexpected(similar.error());
+    out.suggestions = std::move(*similar);
+  }
+  return out;
+}
+
+Result<References> Searcher::find_references(std::string_view name, const store::SymbolFilter& filter,
+                                             std::size_t limit) {
+  References out;
+  auto defs = find_definition(name, filter, 50);
+  if (!defs) return std::unexpected(defs.error());
+  out.targets = std::move(defs->symbols);
+  out.suggestions = std::move(defs->suggestions);
+  auto resolved = incoming(store_, out.targets, limit);
+  if (!resolved) return std::unexpected(resolved.error());
+  out.resolved = std::move(*resolved);
+  // Unresolved references are matched by their last name component.
+  std::string_view leaf = name;
+  for (std::string_view sep : {"::", ".", "->"}) {
+    if (auto at = leaf.rfind(sep); at != std::string_view::npos) leaf = leaf.substr(at + sep.size());
+  }
+  if (!leaf.empty() && !parse_symbol_id(leaf)) {
+    auto unresolved = store_.unresolved_named(leaf, limit);
+    if (!unresolved) return std::unexpected(unresolved.error());
+    for (auto& e : *unresolved) {
+      auto from = store_.symbol(e.source);
+      if (!from) return std::unexpected(from.error());
+      out.unresolved.push_back({std::move(e), std::move(*from)});
+    }
+  }
+  if (!out.targets.empty() || !out.unresolved.empty()) out.suggestions.clear();
+  return out;
+}
+
+Result<Callees> Searcher::find_callees(std::string_view name, const store::SymbolFilter& filter, std::size_t limit) {
+  Callees out;
+  auto defs = find_definition(name, filter, 20);
+  if (!defs) return std::unexpected(defs.error());
+  out.sources = std::move(defs->symbols);
+  for (const auto& source : out.sources) {
+    auto edges = store_.edges_from(source.id, std::nullopt, limit);
+    if (!edges) return std::unexpected(edges.error());
+    for (auto& e : *edges) {
+      if (e.kind == EdgeKind::Contains) continue;
+      if (out.edges.size() >= limit) return out;
+      std::optional<store::SymbolRecord> target;
+      if (e.target != 0) {
+        auto t = store_.symbol(e.target);
+        if (!t) return std::unexpected(t.error());
+        target = std::move(*t);
+      }
+      out.edges.emplace_back(std::move(e), std::move(target));
+    }
+  }
+  return out;
+}
+
+Result<std::vector<store::SymbolRecord>> Searcher::outline(std::string_view path) {
+  auto file = store_.file(path);
+  if (!file) return std::unexpected(file.error());
+  if (!*file) return make_error(ErrorCode::NotFound, fmt::format("{} is not in the index", path));
+  return store_.symbols_in_file(path);
+}
+
+Result<std::vector<store::SymbolRecord>> Searcher::important(const store::SymbolFilter& filter, std::size_t limit) {
+  return store_.important_symbols(filter, limit);
+}
+
+}  // namespace cci::search

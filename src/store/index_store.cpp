@@ -1,0 +1,1069 @@
+// store/index_store.cpp — IndexStore and WriteBatch over one SQLite database per project.
+//
+// Layout and the reasons behind it are in docs/storage-format.md. Hot paths (put_file,
+// replace_edges, replace_ranks) use statements prepared once per connection and bind text
+// without copying; queries with filter-dependent SQL are prepared once per distinct SQL text.
+#include "store/index_store.h"
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <chrono>
+#include <system_error>
+#include <unordered_map>
+#include <utility>
+
+#include "core/log.h"
+#include "store/extract_codec.h"
+#include "store/schema.h"
+#include "store/sqlite_util.h"
+#include "store/text_util.h"
+
+namespace cci::store {
+
+using detail::Db;
+using detail::ResetGuard;
+using detail::Stmt;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kBusyTimeoutMs = 5000;
+
+// Column weights for bm25(): words, name, qualified_name, path, signature, doc.
+constexpr std::string_view kBm25 = "bm25(symbols_fts, 10.0, 10.0, 4.0, 2.0, 1.0, 0.5)";
+constexpr double kExactNameBonus = 0.5;
+
+// The statements of the write path and of parameter-only queries, prepared lazily once.
+enum class Sql : std::size_t {
+  FindFile,
+  FtsDeleteFile,
+  DeleteSymbols,
+  DeleteContent,
+  DeleteExtract,
+  DeleteFile,
+  InsertFile,
+  InsertContent,
+  InsertExtract,
+  InsertSymbol,
+  InsertFts,
+  InsertEdge,
+  InsertRank,
+  InsertSkipped,
+  SetMeta,
+  Savepoint,
+  Release,
+  RollbackTo,
+  Files,
+  FileByPath,
+  LoadExtract,
+  Meta,
+  Content,
+  SymbolById,
+  SymbolsInFile,
+  EdgesTo,
+  EdgesFrom,
+  UnresolvedNamed,
+  Skipped,
+  Count,
+};
+
+#define CCI_SYMBOL_COLUMNS                                                                              \
+  "s.id, s.file_id, f.path, s.kind, f.language, s.name, s.qualified_name, s.parent_id, s.start_line, " \
+  "s.start_col, s.end_line, s.end_col, s.signature, s.doc, s.exported, "                               \
+  "r.pagerank, r.importance, r.in_degree, r.out_degree, r.tags"
+#define CCI_SYMBOL_FROM \
+  " FROM symbols s JOIN files f ON f.id = s.file_id LEFT JOIN ranks r ON r.id = s.id"
+#define CCI_FILE_COLUMNS \
+  "id, path, language, size, mtime_ns, content_hash, line_count, symbol_count, partial"
+#define CCI_EDGE_COLUMNS "e.source, e.target, e.kind, e.resolution, e.target_name, e.line, e.col"
+
+constexpr int kSymbolColumnCount = 20;
+
+constexpr std::array<std::string_view, static_cast<std::size_t>(Sql::Count)> kSql{{
+    // FindFile
+    "SELECT id FROM files WHERE id = ?1 OR path = ?2",
+    // FtsDeleteFile: external-content FTS rows are removed by replaying their exact values.
+    "INSERT INTO symbols_fts(symbols_fts, rowid, words, name, qualified_name, path, signature, doc) "
+    "SELECT 'delete', s.id, s.words, s.name, s.qualified_name, f.path, s.signature, s.doc "
+    "FROM symbols s JOIN files f ON f.id = s.file_id WHERE s.file_id = ?1",
+    "DELETE FROM symbols WHERE file_id = ?1",
+    "DELETE FROM file_contents WHERE file_id = ?1",
+    "DELETE FROM file_extracts WHERE file_id = ?1",
+    "DELETE FROM files WHERE id = ?1",
+    "INSERT INTO files(" CCI_FILE_COLUMNS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    "INSERT INTO file_contents(file_id, content) VALUES(?1, ?2)",
+    "INSERT INTO file_extracts(file_id, data) VALUES(?1, ?2)",
+    "INSERT INTO symbols(id, file_id, ordinal, kind, name, qualified_name, parent_id, start_line, start_col, "
+    "end_line, end_col, signature, doc, exported, words) "
+    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    "INSERT INTO symbols_fts(rowid, words, name, qualified_name, path, signature, doc) "
+    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    "INSERT INTO edges(source, target, kind, resolution, target_name, target_leaf, line, col) "
+    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    "INSERT INTO ranks(id, pagerank, importance, in_degree, out_degree, tags) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    "INSERT INTO skipped(path, reason, detail) VALUES(?1, ?2, ?3)",
+    "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)",
+    "SAVEPOINT cci_op",
+    "RELEASE cci_op",
+    "ROLLBACK TO cci_op",
+    // Files
+    "SELECT " CCI_FILE_COLUMNS " FROM files ORDER BY path",
+    "SELECT " CCI_FILE_COLUMNS " FROM files WHERE path = ?1",
+    "SELECT data FROM file_extracts WHERE file_id = ?1",
+    "SELECT value FROM meta WHERE key = ?1",
+    "SELECT content FROM file_contents WHERE file_id = ?1",
+    "SELECT " CCI_SYMBOL_COLUMNS CCI_SYMBOL_FROM " WHERE s.id = ?1",
+    "SELECT " CCI_SYMBOL_COLUMNS CCI_SYMBOL_FROM " WHERE f.path = ?1 ORDER BY s.ordinal",
+    // EdgesTo: callers grouped by file, then by position, so output is stable across runs.
+    "SELECT " CCI_EDGE_COLUMNS
+    " FROM edges e LEFT JOIN symbols s ON s.id = e.source LEFT JOIN files f ON f.id = s.file_id"
+    " WHERE e.target = ?1 AND (?2 < 0 OR e.kind = ?2)"
+    " ORDER BY f.path, e.line, e.col, e.source, e.kind, e.target_name LIMIT ?3",
+    "SELECT " CCI_EDGE_COLUMNS " FROM edges e WHERE e.source = ?1 AND (?2 < 0 OR e.kind = ?2)"
+    " ORDER BY e.line, e.col, e.kind, e.target, e.target_name LIMIT ?3",
+    // UnresolvedNamed: `target = 0` lets SQLite use the partial index edges_unresolved_leaf.
+    "SELECT " CCI_EDGE_COLUMNS
+    " FROM edges e LEFT JOIN symbols s ON s.id = e.source LEFT JOIN files f ON f.id = s.file_id"
+    " WHERE e.target = 0 AND e.target_leaf = ?1"
+    " ORDER BY f.path, e.line, e.col, e.source, e.target_name LIMIT ?2",
+    "SELECT path, reason, detail FROM skipped ORDER BY path, reason",
+}};
+
+std::int64_t sql_limit(std::size_t limit) {
+  return limit == 0 ? -1 : static_cast<std::int64_t>(limit);
+}
+
+FileRecord read_file_record(const Stmt& st) {
+  FileRecord f;
+  f.id = st.column_int(0);
+  f.path = std::string(st.column_text(1));
+  f.language = static_cast<Language>(st.column_int(2));
+  f.size = static_cast<std::uint64_t>(st.column_int(3));
+  f.mtime_ns = st.column_int(4);
+  f.content_hash = std::bit_cast<std::uint64_t>(st.column_int(5));
+  f.line_count = static_cast<std::uint32_t>(st.column_int(6));
+  f.symbol_count = static_cast<std::uint32_t>(st.column_int(7));
+  f.partial = st.column_int(8) != 0;
+  return f;
+}
+
+std::vector<std::string> split_tags(std::string_view tags) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos < tags.size()) {
+    std::size_t end = tags.find(',', pos);
+    if (end == std::string_view::npos) end = tags.size();
+    if (end > pos) out.emplace_back(tags.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return out;
+}
+
+SymbolRecord read_symbol(const Stmt& st) {
+  SymbolRecord s;
+  s.id = st.column_int(0);
+  s.file_id = st.column_int(1);
+  s.path = std::string(st.column_text(2));
+  s.kind = static_cast<SymbolKind>(st.column_int(3));
+  s.language = static_cast<Language>(st.column_int(4));
+  s.name = std::string(st.column_text(5));
+  s.qualified_name = std::string(st.column_text(6));
+  s.parent_id = st.column_int(7);
+  s.span.start_line = static_cast<std::uint32_t>(st.column_int(8));
+  s.span.start_col = static_cast<std::uint32_t>(st.column_int(9));
+  s.span.end_line = static_cast<std::uint32_t>(st.column_int(10));
+  s.span.end_col = static_cast<std::uint32_t>(st.column_int(11));
+  s.signature = std::string(st.column_text(12));
+  s.doc = std::string(st.column_text(13));
+  s.exported = st.column_int(14) != 0;
+  if (!st.column_is_null(15)) {
+    s.pagerank = st.column_double(15);
+    s.importance = st.column_double(16);
+    s.in_degree = static_cast<std::uint32_t>(st.column_int(17));
+    s.out_degree = static_cast<std::uint32_t>(st.column_int(18));
+    s.tags = split_tags(st.column_text(19));
+  }
+  return s;
+}
+
+EdgeRecord read_edge(const Stmt& st) {
+  EdgeRecord e;
+  e.source = st.column_int(0);
+  e.target = st.column_int(1);
+  e.kind = static_cast<EdgeKind>(st.column_int(2));
+  e.resolution = static_cast<Resolution>(st.column_int(3));
+  e.target_name = std::string(st.column_text(4));
+  e.line = static_cast<std::uint32_t>(st.column_int(5));
+  e.col = static_cast<std::uint32_t>(st.column_int(6));
+  return e;
+}
+
+// " AND ..." clauses for a SymbolFilter. Kinds and languages are small enums, inlined as integer
+// literals so the SQL text (the statement cache key) fully describes the filter; the glob is
+// bound as ?9 because it is user text.
+std::string filter_sql(const SymbolFilter& filter, bool hide_files_and_imports) {
+  std::string sql;
+  if (!filter.kinds.empty()) {
+    sql += " AND s.kind IN (";
+    for (std::size_t i = 0; i < filter.kinds.size(); ++i)
+      sql += fmt::format("{}{}", i == 0 ? "" : ",", static_cast<int>(filter.kinds[i]));
+    sql += ")";
+  } else if (hide_files_and_imports) {
+    sql += fmt::format(" AND s.kind NOT IN ({},{})", static_cast<int>(SymbolKind::File),
+                       static_cast<int>(SymbolKind::Import));
+  }
+  if (!filter.languages.empty()) {
+    sql += " AND f.language IN (";
+    for (std::size_t i = 0; i < filter.languages.size(); ++i)
+      sql += fmt::format("{}{}", i == 0 ? "" : ",", static_cast<int>(filter.languages[i]));
+    sql += ")";
+  }
+  if (!filter.path_glob.empty()) sql += " AND f.path GLOB ?9";
+  return sql;
+}
+
+void bind_filter(Stmt& st, const SymbolFilter& filter) {
+  if (!filter.path_glob.empty()) st.bind_text(9, filter.path_glob);
+}
+
+// SQL function cci_name_key(text): detail::name_key, used for the exact-name bonus.
+void sql_name_key(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+  if (text == nullptr) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  std::string key = detail::name_key(std::string_view(text, static_cast<std::size_t>(sqlite3_value_bytes(argv[0]))));
+  sqlite3_result_text(ctx, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+}
+
+std::string quote_fts_term(std::string_view term) {
+  std::string out = "\"";
+  for (char c : term) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+std::string lower_ascii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+}  // namespace
+
+struct IndexStore::Impl {
+  Db db;
+  OpenMode mode = OpenMode::ReadOnly;
+  bool batch_open = false;
+  bool batch_aborted = false;  // SQLite rolled the whole transaction back after an I/O error
+  std::array<Stmt, static_cast<std::size_t>(Sql::Count)> stmts;
+  std::unordered_map<std::string, Stmt> dynamic;  // filter-dependent query text -> statement
+  // Reused buffers of the insert path.
+  std::string words;
+  std::string extract;
+  std::string tags;
+
+  Result<Stmt*> stmt(Sql id) {
+    Stmt& st = stmts[static_cast<std::size_t>(id)];
+    if (!st.valid()) {
+      auto prepared = Stmt::prepare(db, kSql[static_cast<std::size_t>(id)]);
+      if (!prepared) return std::unexpected(prepared.error());
+      st = std::move(*prepared);
+    }
+    return &st;
+  }
+
+  Result<Stmt*> query(const std::string& sql) {
+    auto it = dynamic.find(sql);
+    if (it == dynamic.end()) {
+      auto prepared = Stmt::prepare(db, sql);
+      if (!prepared) return std::unexpected(prepared.error());
+      it = dynamic.emplace(sql, std::move(*prepared)).first;
+    }
+    return &it->second;
+  }
+
+  Status migrate();
+  Status remove_file_rows(FileId id);
+  Result<std::vector<SymbolRecord>> collect_symbols(Stmt& st);
+  Result<std::vector<EdgeRecord>> collect_edges(Stmt& st);
+};
+
+#define CCI_TRY(expr)                                          \
+  do {                                                         \
+    if (auto cci_status_ = (expr); !cci_status_)               \
+      return std::unexpected(std::move(cci_status_).error());  \
+  } while (0)
+
+#define CCI_STMT(var, impl, id)                                     \
+  auto var##_result = (impl).stmt(id);                              \
+  if (!var##_result) return std::unexpected(var##_result.error()); \
+  Stmt& var = **var##_result
+
+// --- open / schema --------------------------------------------------------------------------------
+
+Status IndexStore::Impl::migrate() {
+  auto current = db.query_int("PRAGMA user_version");
+  if (!current) return std::unexpected(current.error());
+  if (*current >= kSchemaVersion) return {};
+  // IMMEDIATE so two processes creating the same index serialise here; re-read under the lock.
+  CCI_TRY(db.exec("BEGIN IMMEDIATE"));
+  auto body = [&]() -> Status {
+    auto version = db.query_int("PRAGMA user_version");
+    if (!version) return std::unexpected(version.error());
+    if (*version > kSchemaVersion) {
+      return make_error(ErrorCode::Unsupported,
+                        fmt::format("index {} has schema version {}, newer than this cci (version {}); "
+                                    "upgrade cci or delete the index",
+                                    db.path(), *version, kSchemaVersion));
+    }
+    for (const detail::Migration& m : detail::migrations()) {
+      if (m.version <= *version) continue;
+      CCI_TRY(db.exec(m.sql));
+      CCI_TRY(db.exec(fmt::format("PRAGMA user_version = {}", m.version)));
+      log::debug("store: migrated {} to schema version {}", db.path(), m.version);
+    }
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    CCI_TRY(db.exec(fmt::format(
+        "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', '{}');"
+        "INSERT OR IGNORE INTO meta(key, value) VALUES('created_at', '{}');",
+        kSchemaVersion, now)));
+    return {};
+  };
+  Status status = body();
+  if (!status) {
+    (void)db.exec("ROLLBACK");
+    return status;
+  }
+  return db.exec("COMMIT");
+}
+
+IndexStore::IndexStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+IndexStore::~IndexStore() = default;
+
+Result<std::unique_ptr<IndexStore>> IndexStore::open(const fs::path& db_path, OpenMode mode) {
+  auto impl = std::make_unique<Impl>();
+  impl->mode = mode;
+  std::error_code ec;
+  int flags = 0;
+  if (mode == OpenMode::ReadOnly) {
+    if (!fs::exists(db_path, ec)) {
+      return make_error(ErrorCode::NotIndexed, fmt::format("no index at {}", db_path.string()));
+    }
+    flags = SQLITE_OPEN_READONLY;
+  } else {
+    if (db_path.has_parent_path()) {
+      fs::create_directories(db_path.parent_path(), ec);
+      if (ec) {
+        return make_error(ErrorCode::IoError, fmt::format("cannot create directory {}: {}",
+                                                          db_path.parent_path().string(), ec.message()));
+      }
+    }
+    flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  }
+  Db& db = impl->db;
+  CCI_TRY(db.open(db_path, flags));
+  sqlite3_busy_timeout(db.handle(), kBusyTimeoutMs);
+  sqlite3_create_function_v2(db.handle(), "cci_name_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                             nullptr, sql_name_key, nullptr, nullptr, nullptr);
+
+  // The first read of the file: a non-SQLite file fails here with SQLITE_NOTADB.
+  auto version = db.query_int("PRAGMA user_version");
+  if (!version) {
+    Error err = version.error();
+    if (err.code == ErrorCode::Corrupt) {
+      err.message = fmt::format("{} is not a valid cci index (not a SQLite database or damaged): {}",
+                                db_path.string(), err.message);
+    }
+    return std::unexpected(std::move(err));
+  }
+  if (*version > kSchemaVersion) {
+    return make_error(ErrorCode::Unsupported,
+                      fmt::format("index {} has schema version {}, newer than this cci (version {}); "
+                                  "upgrade cci or delete the index",
+                                  db_path.string(), *version, kSchemaVersion));
+  }
+
+  if (mode == OpenMode::ReadOnly) {
+    if (*version == 0) return make_error(ErrorCode::NotIndexed, fmt::format("{} holds no index", db_path.string()));
+    if (*version < kSchemaVersion) {
+      return make_error(ErrorCode::Unsupported,
+                        fmt::format("index {} has schema version {}, older than this cci (version {}); "
+                                    "re-run indexing to upgrade it",
+                                    db_path.string(), *version, kSchemaVersion));
+    }
+    CCI_TRY(db.exec("PRAGMA mmap_size = 268435456; PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;"));
+  } else {
+    auto wal = Stmt::prepare(db, "PRAGMA journal_mode = WAL");
+    if (!wal) return std::unexpected(wal.error());
+    auto row = wal->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row || wal->column_text(0) != "wal") {
+      return make_error(ErrorCode::IoError, fmt::format("cannot switch {} to WAL mode", db_path.string()));
+    }
+    wal->reset();
+    // synchronous=NORMAL in WAL mode: a commit is durable once the WAL is synced at checkpoint;
+    // a power cut may lose the last commits but never corrupts the database.
+    // foreign_keys stay off: the store deletes dependent rows itself, in bulk.
+    CCI_TRY(db.exec(
+        "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA mmap_size = 268435456;"
+        "PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY; PRAGMA journal_size_limit = 67108864;"));
+    CCI_TRY(impl->migrate());
+  }
+  return std::unique_ptr<IndexStore>(new IndexStore(std::move(impl)));
+}
+
+Result<std::unique_ptr<WriteBatch>> IndexStore::begin_write() {
+  if (impl_->mode == OpenMode::ReadOnly) {
+    return make_error(ErrorCode::InvalidArgument,
+                      fmt::format("index {} was opened read-only", impl_->db.path()));
+  }
+  if (impl_->batch_open) {
+    return make_error(ErrorCode::InvalidArgument,
+                      fmt::format("a write batch is already open on {}", impl_->db.path()));
+  }
+  CCI_TRY(impl_->db.exec("BEGIN IMMEDIATE"));
+  impl_->batch_open = true;
+  impl_->batch_aborted = false;
+  return std::unique_ptr<WriteBatch>(new WriteBatch(impl_.get()));
+}
+
+// --- reads --------------------------------------------------------------------------------------
+
+Result<std::vector<FileRecord>> IndexStore::files() {
+  CCI_STMT(st, *impl_, Sql::Files);
+  ResetGuard guard(st);
+  std::vector<FileRecord> out;
+  while (true) {
+    auto row = st.step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    out.push_back(read_file_record(st));
+  }
+  return out;
+}
+
+Result<ParsedFile> IndexStore::load_parsed(FileId file_id) {
+  CCI_STMT(st, *impl_, Sql::LoadExtract);
+  ResetGuard guard(st);
+  st.bind(1, static_cast<std::int64_t>(file_id));
+  auto row = st.step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return make_error(ErrorCode::NotFound, fmt::format("no stored extraction for file id {}", file_id));
+  auto parsed = detail::decode_parsed(st.column_blob(0));
+  if (!parsed) {
+    return make_error(parsed.error().code, fmt::format("{} (file id {} in {})", parsed.error().message, file_id,
+                                                       impl_->db.path()));
+  }
+  return parsed;
+}
+
+Result<std::optional<std::string>> IndexStore::meta(std::string_view key) {
+  CCI_STMT(st, *impl_, Sql::Meta);
+  ResetGuard guard(st);
+  st.bind_text(1, key);
+  auto row = st.step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return std::optional<std::string>{};
+  return std::optional<std::string>(std::string(st.column_text(0)));
+}
+
+Result<std::vector<SymbolRecord>> IndexStore::Impl::collect_symbols(Stmt& st) {
+  ResetGuard guard(st);
+  std::vector<SymbolRecord> out;
+  while (true) {
+    auto row = st.step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    out.push_back(read_symbol(st));
+  }
+  return out;
+}
+
+Result<std::vector<EdgeRecord>> IndexStore::Impl::collect_edges(Stmt& st) {
+  ResetGuard guard(st);
+  std::vector<EdgeRecord> out;
+  while (true) {
+    auto row = st.step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    out.push_back(read_edge(st));
+  }
+  return out;
+}
+
+Result<std::vector<SymbolHit>> IndexStore::search_symbols(const SymbolSearch& request) {
+  if (request.fts_query.find_first_not_of(" \t\r\n") == std::string::npos) return std::vector<SymbolHit>{};
+  // Relevance is normalised by the best match of this query (after filters) so it lies in
+  // [0, 1] and can be blended with importance, which is already normalised per project.
+  const std::string sql = fmt::format(
+      "WITH hits AS (SELECT rowid AS hit_id, -{bm25} AS rel FROM symbols_fts WHERE symbols_fts MATCH ?1) "
+      "SELECT " CCI_SYMBOL_COLUMNS ", h.rel, "
+      "COALESCE(h.rel / NULLIF(MAX(h.rel) OVER (), 0), 1.0) * (0.6 + 0.4 * COALESCE(r.importance, 0.0)) "
+      "+ (CASE WHEN ?2 <> '' AND cci_name_key(s.name) = ?2 THEN {bonus} ELSE 0.0 END) AS score "
+      "FROM hits h JOIN symbols s ON s.id = h.hit_id JOIN files f ON f.id = s.file_id "
+      "LEFT JOIN ranks r ON r.id = s.id WHERE 1{filter} "
+      "ORDER BY score DESC, s.id LIMIT ?3 OFFSET ?4",
+      fmt::arg("bm25", kBm25), fmt::arg("bonus", kExactNameBonus),
+      fmt::arg("filter", filter_sql(request.filter, false)));
+  auto prepared = impl_->query(sql);
+  if (!prepared) return std::unexpected(prepared.error());
+  Stmt& st = **prepared;
+  ResetGuard guard(st);
+  const std::string key = request.exact_name.empty() ? detail::exact_key_from_fts_query(request.fts_query)
+                                                     : detail::name_key(request.exact_name);
+  st.bind_text(1, request.fts_query);
+  st.bind_text(2, key);
+  st.bind(3, sql_limit(request.limit));
+  st.bind(4, static_cast<std::int64_t>(request.offset));
+  bind_filter(st, request.filter);
+  std::vector<SymbolHit> out;
+  while (true) {
+    auto row = st.step();
+    if (!row) {
+      Error err = row.error();
+      // SQLITE_ERROR at step time here means FTS5 rejected the expression (syntax, unknown column).
+      if (err.code == ErrorCode::Internal) {
+        return make_error(ErrorCode::InvalidArgument,
+                          fmt::format("invalid search expression `{}`: {}", request.fts_query, err.message));
+      }
+      return std::unexpected(std::move(err));
+    }
+    if (!*row) break;
+    SymbolHit hit;
+    hit.symbol = read_symbol(st);
+    hit.relevance = st.column_double(kSymbolColumnCount);
+    hit.score = st.column_double(kSymbolColumnCount + 1);
+    out.push_back(std::move(hit));
+  }
+  return out;
+}
+
+Result<std::optional<SymbolRecord>> IndexStore::symbol(SymbolId id) {
+  CCI_STMT(st, *impl_, Sql::SymbolById);
+  ResetGuard guard(st);
+  st.bind(1, static_cast<std::int64_t>(id));
+  auto row = st.step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return std::optional<SymbolRecord>{};
+  return std::optional<SymbolRecord>(read_symbol(st));
+}
+
+Result<std::vector<SymbolRecord>> IndexStore::symbols_named(std::string_view name, const SymbolFilter& filter,
+                                                            std::size_t limit) {
+  // The OR of two indexed equalities runs as a union of two index lookups.
+  const std::string sql = "SELECT " CCI_SYMBOL_COLUMNS CCI_SYMBOL_FROM
+                          " WHERE (s.name = ?1 OR s.qualified_name = ?1)" +
+                          filter_sql(filter, false) +
+                          " ORDER BY COALESCE(r.importance, 0.0) DESC, f.path, s.start_line, s.id LIMIT ?2";
+  auto prepared = impl_->query(sql);
+  if (!prepared) return std::unexpected(prepared.error());
+  Stmt& st = **prepared;
+  st.bind_text(1, name);
+  st.bind(2, sql_limit(limit));
+  bind_filter(st, filter);
+  return impl_->collect_symbols(st);
+}
+
+Result<std::vector<std::string>> IndexStore::similar_names(std::string_view name, std::size_t limit) {
+  const std::vector<std::string> words = identifier_words(name);
+  if (words.empty()) return std::vector<std::string>{};
+  // Candidates from FTS: any shared word, or a name starting with the query's words.
+  std::string match = "{words name}: (";
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) match += " OR ";
+    match += quote_fts_term(words[i]);
+  }
+  match += ") OR name: (";
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) match += " + ";
+    match += quote_fts_term(words[i]);
+  }
+  match += " *)";
+  const std::string sql = fmt::format(
+      "WITH c AS (SELECT rowid AS cid, {bm25} AS b FROM symbols_fts WHERE symbols_fts MATCH ?1 "
+      "ORDER BY b LIMIT 2000) "
+      "SELECT s.name, MAX(COALESCE(r.importance, 0.0)) AS imp FROM c JOIN symbols s ON s.id = c.cid "
+      "LEFT JOIN ranks r ON r.id = s.id WHERE s.kind <> {import} AND s.name <> ?2 GROUP BY s.name",
+      fmt::arg("bm25", kBm25), fmt::arg("import", static_cast<int>(SymbolKind::Import)));
+  auto prepared = impl_->query(sql);
+  if (!prepared) return std::unexpected(prepared.error());
+  Stmt& st = **prepared;
+  ResetGuard guard(st);
+  st.bind_text(1, match);
+  st.bind_text(2, name);
+
+  struct Candidate {
+    std::string name;
+    bool prefix;
+    std::size_t shared;
+    double importance;
+  };
+  const std::string lower_name = lower_ascii(name);
+  std::vector<Candidate> candidates;
+  while (true) {
+    auto row = st.step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    Candidate c;
+    c.name = std::string(st.column_text(0));
+    c.importance = st.column_double(1);
+    const std::string lower = lower_ascii(c.name);
+    c.prefix = lower.starts_with(lower_name) || (lower.size() >= 3 && lower_name.starts_with(lower));
+    c.shared = 0;
+    for (const std::string& w : identifier_words(c.name))
+      if (std::find(words.begin(), words.end(), w) != words.end()) ++c.shared;
+    candidates.push_back(std::move(c));
+  }
+  std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+    if (a.prefix != b.prefix) return a.prefix;
+    if (a.shared != b.shared) return a.shared > b.shared;
+    if (a.importance != b.importance) return a.importance > b.importance;
+    return a.name < b.name;
+  });
+  std::vector<std::string> out;
+  for (Candidate& c : candidates) {
+    if (limit != 0 && out.size() >= limit) break;
+    out.push_back(std::move(c.name));
+  }
+  return out;
+}
+
+Result<std::vector<SymbolRecord>> IndexStore::symbols_in_file(std::string_view path) {
+  CCI_STMT(st, *impl_, Sql::SymbolsInFile);
+  st.bind_text(1, path);
+  return impl_->collect_symbols(st);
+}
+
+Result<std::vector<SymbolRecord>> IndexStore::important_symbols(const SymbolFilter& filter, std::size_t limit) {
+  const std::string where = filter_sql(filter, true);
+  // Ranked symbols walk ranks_by_importance and stop at the limit; symbols without a rank row
+  // (ranks not written yet) follow in id order.
+  const std::string ranked_sql = "SELECT " CCI_SYMBOL_COLUMNS
+                                 " FROM ranks r JOIN symbols s ON s.id = r.id JOIN files f ON f.id = s.file_id"
+                                 " WHERE 1" +
+                                 where + " ORDER BY r.importance DESC, r.pagerank DESC, r.id LIMIT ?1";
+  auto ranked = impl_->query(ranked_sql);
+  if (!ranked) return std::unexpected(ranked.error());
+  (*ranked)->bind(1, sql_limit(limit));
+  bind_filter(**ranked, filter);
+  auto out = impl_->collect_symbols(**ranked);
+  if (!out) return out;
+  if (limit != 0 && out->size() >= limit) return out;
+
+  const std::string unranked_sql = "SELECT " CCI_SYMBOL_COLUMNS CCI_SYMBOL_FROM " WHERE r.id IS NULL" + where +
+                                   " ORDER BY s.id LIMIT ?1";
+  auto unranked = impl_->query(unranked_sql);
+  if (!unranked) return std::unexpected(unranked.error());
+  (*unranked)->bind(1, limit == 0 ? -1 : static_cast<std::int64_t>(limit - out->size()));
+  bind_filter(**unranked, filter);
+  auto rest = impl_->collect_symbols(**unranked);
+  if (!rest) return std::unexpected(rest.error());
+  for (SymbolRecord& s : *rest) out->push_back(std::move(s));
+  return out;
+}
+
+Result<std::vector<EdgeRecord>> IndexStore::edges_to(SymbolId target, std::optional<EdgeKind> kind,
+                                                     std::size_t limit) {
+  CCI_STMT(st, *impl_, Sql::EdgesTo);
+  st.bind(1, static_cast<std::int64_t>(target));
+  st.bind(2, kind ? static_cast<std::int64_t>(*kind) : std::int64_t{-1});
+  st.bind(3, sql_limit(limit));
+  return impl_->collect_edges(st);
+}
+
+Result<std::vector<EdgeRecord>> IndexStore::edges_from(SymbolId source, std::optional<EdgeKind> kind,
+                                                       std::size_t limit) {
+  CCI_STMT(st, *impl_, Sql::EdgesFrom);
+  st.bind(1, static_cast<std::int64_t>(source));
+  st.bind(2, kind ? static_cast<std::int64_t>(*kind) : std::int64_t{-1});
+  st.bind(3, sql_limit(limit));
+  return impl_->collect_edges(st);
+}
+
+Result<std::vector<EdgeRecord>> IndexStore::unresolved_named(std::string_view name, std::size_t limit) {
+  CCI_STMT(st, *impl_, Sql::UnresolvedNamed);
+  st.bind_text(1, name);
+  st.bind(2, sql_limit(limit));
+  return impl_->collect_edges(st);
+}
+
+Result<std::optional<FileRecord>> IndexStore::file(std::string_view path) {
+  CCI_STMT(st, *impl_, Sql::FileByPath);
+  ResetGuard guard(st);
+  st.bind_text(1, path);
+  auto row = st.step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return std::optional<FileRecord>{};
+  return std::optional<FileRecord>(read_file_record(st));
+}
+
+Result<std::optional<std::string>> IndexStore::file_content(FileId file_id) {
+  CCI_STMT(st, *impl_, Sql::Content);
+  ResetGuard guard(st);
+  st.bind(1, static_cast<std::int64_t>(file_id));
+  auto row = st.step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return std::optional<std::string>{};
+  return std::optional<std::string>(std::string(st.column_blob(0)));
+}
+
+Result<std::vector<SkippedRecord>> IndexStore::skipped() {
+  CCI_STMT(st, *impl_, Sql::Skipped);
+  ResetGuard guard(st);
+  std::vector<SkippedRecord> out;
+  while (true) {
+    auto row = st.step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    out.push_back({std::string(st.column_text(0)), std::string(st.column_text(1)), std::string(st.column_text(2))});
+  }
+  return out;
+}
+
+Result<IndexStats> IndexStore::stats() {
+  IndexStats stats;
+  Db& db = impl_->db;
+  // One read transaction so every count comes from the same snapshot.
+  const bool own_txn = !db.in_transaction();
+  if (own_txn) CCI_TRY(db.exec("BEGIN"));
+  auto body = [&]() -> Status {
+    auto count = [&](std::string_view sql, std::size_t& into) -> Status {
+      auto n = db.query_int(sql);
+      if (!n) return std::unexpected(n.error());
+      into = static_cast<std::size_t>(*n);
+      return {};
+    };
+    CCI_TRY(count("SELECT count(*) FROM files", stats.files));
+    CCI_TRY(count("SELECT count(*) FROM files WHERE partial <> 0", stats.partial_files));
+    CCI_TRY(count("SELECT count(*) FROM symbols", stats.symbols));
+    CCI_TRY(count("SELECT count(*) FROM edges", stats.edges));
+    CCI_TRY(count("SELECT count(*) FROM edges WHERE target = 0", stats.unresolved_edges));
+
+    auto grouped = [&](std::string_view sql, auto&& name_of,
+                       std::vector<std::pair<std::string, std::size_t>>& into) -> Status {
+      auto st = Stmt::prepare(db, sql);
+      if (!st) return std::unexpected(st.error());
+      while (true) {
+        auto row = st->step();
+        if (!row) return std::unexpected(row.error());
+        if (!*row) break;
+        into.emplace_back(name_of(*st), static_cast<std::size_t>(st->column_int(1)));
+      }
+      return {};
+    };
+    CCI_TRY(grouped("SELECT language, count(*) FROM files GROUP BY language ORDER BY 2 DESC, 1",
+                    [](const Stmt& s) { return std::string(to_string(static_cast<Language>(s.column_int(0)))); },
+                    stats.files_by_language));
+    CCI_TRY(grouped("SELECT kind, count(*) FROM symbols GROUP BY kind ORDER BY 2 DESC, 1",
+                    [](const Stmt& s) { return std::string(to_string(static_cast<SymbolKind>(s.column_int(0)))); },
+                    stats.symbols_by_kind));
+    CCI_TRY(grouped("SELECT kind, count(*) FROM edges GROUP BY kind ORDER BY 2 DESC, 1",
+                    [](const Stmt& s) { return std::string(to_string(static_cast<EdgeKind>(s.column_int(0)))); },
+                    stats.edges_by_kind));
+    CCI_TRY(grouped("SELECT resolution, count(*) FROM edges GROUP BY resolution ORDER BY 2 DESC, 1",
+                    [](const Stmt& s) { return std::string(to_string(static_cast<Resolution>(s.column_int(0)))); },
+                    stats.edges_by_resolution));
+    CCI_TRY(grouped("SELECT reason, count(*) FROM skipped GROUP BY reason ORDER BY 2 DESC, 1",
+                    [](const Stmt& s) { return std::string(s.column_text(0)); }, stats.skipped_by_reason));
+
+    auto pages = db.query_int("PRAGMA page_count");
+    if (!pages) return std::unexpected(pages.error());
+    auto page_size = db.query_int("PRAGMA page_size");
+    if (!page_size) return std::unexpected(page_size.error());
+    stats.database_bytes = static_cast<std::uint64_t>(*pages) * static_cast<std::uint64_t>(*page_size);
+    std::error_code ec;
+    const auto wal_bytes = fs::file_size(fs::path(db.path() + "-wal"), ec);
+    if (!ec) stats.database_bytes += wal_bytes;
+    return {};
+  };
+  Status status = body();
+  if (own_txn) (void)db.exec(status ? "COMMIT" : "ROLLBACK");
+  if (!status) return std::unexpected(status.error());
+  return stats;
+}
+
+Status IndexStore::integrity_check() {
+  Db& db = impl_->db;
+  auto st = Stmt::prepare(db, "PRAGMA integrity_check");
+  if (!st) return std::unexpected(st.error());
+  auto row = st->step();
+  if (!row) return std::unexpected(row.error());
+  const std::string first = *row ? std::string(st->column_text(0)) : std::string("no result");
+  st->reset();
+  if (first != "ok") {
+    return make_error(ErrorCode::Corrupt, fmt::format("integrity check of {} failed: {}", db.path(), first));
+  }
+  // PRAGMA integrity_check does not look inside FTS5 (before SQLite 3.44); the FTS
+  // 'integrity-check' command compares the index with its content. It needs a writable
+  // connection and is skipped while this connection's own batch is open.
+  if (impl_->mode == OpenMode::ReadWrite && !impl_->batch_open) {
+    Status fts = db.exec("INSERT INTO symbols_fts(symbols_fts, rank) VALUES('integrity-check', 1)");
+    if (!fts) {
+      if (fts.error().code == ErrorCode::IoError) return fts;  // busy: another writer holds the lock
+      return make_error(ErrorCode::Corrupt,
+                        fmt::format("full-text index of {} is inconsistent: {}", db.path(), fts.error().message));
+    }
+  }
+  return {};
+}
+
+// --- writes -------------------------------------------------------------------------------------
+
+WriteBatch::WriteBatch(IndexStore::Impl* store) : store_(store) {}
+
+WriteBatch::~WriteBatch() {
+  if (done_) return;
+  if (store_->db.in_transaction()) {
+    if (Status st = store_->db.exec("ROLLBACK"); !st) log::warn("store: rollback failed: {}", st.error().message);
+  }
+  store_->batch_open = false;
+}
+
+namespace {
+
+// Runs one batch operation inside a savepoint so a failure leaves the batch as it was before the
+// operation (the caller may log and continue, then commit the rest). A template over the store
+// type because IndexStore::Impl is private to IndexStore and its friend WriteBatch.
+template <class Store, class Body>
+Status in_savepoint(Store& s, bool done, std::string_view what, Body&& body) {
+  if (done) return make_error(ErrorCode::InvalidArgument, fmt::format("{}: the write batch is already committed", what));
+  if (s.batch_aborted || !s.db.in_transaction()) {
+    return make_error(ErrorCode::IoError, fmt::format("{}: the write batch on {} was aborted", what, s.db.path()));
+  }
+  CCI_STMT(savepoint, s, Sql::Savepoint);
+  CCI_TRY(savepoint.run());
+  Status status = body();
+  if (!status) {
+    if (!s.db.in_transaction()) {
+      s.batch_aborted = true;  // SQLite already rolled the whole transaction back (I/O error, disk full)
+      return status;
+    }
+    auto rollback = s.stmt(Sql::RollbackTo);
+    if (rollback) (void)(*rollback)->run();
+  }
+  CCI_STMT(release, s, Sql::Release);
+  if (Status released = release.run(); !released && status) return released;
+  return status;
+}
+
+}  // namespace
+
+Status IndexStore::Impl::remove_file_rows(FileId id) {
+  for (Sql step : {Sql::FtsDeleteFile, Sql::DeleteSymbols, Sql::DeleteContent, Sql::DeleteExtract, Sql::DeleteFile}) {
+    CCI_STMT(st, *this, step);
+    st.bind(1, static_cast<std::int64_t>(id));
+    CCI_TRY(st.run());
+  }
+  return {};
+}
+
+Status WriteBatch::put_file(const FileRecord& file, const ParsedFile& parsed, std::span<const SymbolId> ids,
+                            std::string_view content) {
+  IndexStore::Impl& s = *store_;
+  const std::string_view path = file.path.empty() ? std::string_view(parsed.path) : std::string_view(file.path);
+  if (path.empty()) return make_error(ErrorCode::InvalidArgument, "put_file: the file has no path");
+  std::vector<SymbolId> computed;
+  if (ids.empty() && !parsed.symbols.empty()) {
+    computed = assign_symbol_ids(parsed);
+    ids = computed;
+  }
+  if (ids.size() != parsed.symbols.size()) {
+    return make_error(ErrorCode::InvalidArgument,
+                      fmt::format("put_file {}: {} ids for {} symbols", path, ids.size(), parsed.symbols.size()));
+  }
+  const FileId file_id = file.id != 0 ? file.id : file_id_for(path);
+
+  return in_savepoint(s, done_, "put_file", [&]() -> Status {
+    // Replace any previous version, found by id or by path.
+    {
+      CCI_STMT(find, s, Sql::FindFile);
+      find.bind(1, static_cast<std::int64_t>(file_id));
+      find.bind_text(2, path);
+      std::vector<FileId> previous;
+      {
+        ResetGuard guard(find);
+        while (true) {
+          auto row = find.step();
+          if (!row) return std::unexpected(row.error());
+          if (!*row) break;
+          previous.push_back(find.column_int(0));
+        }
+      }
+      for (FileId old : previous) CCI_TRY(s.remove_file_rows(old));
+    }
+
+    CCI_STMT(ins_file, s, Sql::InsertFile);
+    ins_file.bind(1, static_cast<std::int64_t>(file_id));
+    ins_file.bind_text(2, path);
+    ins_file.bind(3, static_cast<std::int64_t>(file.language != Language::Unknown ? file.language : parsed.language));
+    ins_file.bind(4, static_cast<std::int64_t>(file.size != 0 ? file.size : content.size()));
+    ins_file.bind(5, static_cast<std::int64_t>(file.mtime_ns));
+    ins_file.bind(6, std::bit_cast<std::int64_t>(file.content_hash));
+    ins_file.bind(7, static_cast<std::int64_t>(file.line_count != 0 ? file.line_count : parsed.line_count));
+    ins_file.bind(8, static_cast<std::int64_t>(parsed.symbols.size()));
+    ins_file.bind(9, static_cast<std::int64_t>(file.partial || parsed.error_nodes > 0));
+    CCI_TRY(ins_file.run());
+
+    CCI_STMT(ins_content, s, Sql::InsertContent);
+    ins_content.bind(1, static_cast<std::int64_t>(file_id));
+    ins_content.bind_blob(2, content);
+    CCI_TRY(ins_content.run());
+
+    detail::encode_parsed(parsed, s.extract);
+    CCI_STMT(ins_extract, s, Sql::InsertExtract);
+    ins_extract.bind(1, static_cast<std::int64_t>(file_id));
+    ins_extract.bind_blob(2, s.extract);
+    CCI_TRY(ins_extract.run());
+
+    CCI_STMT(ins_symbol, s, Sql::InsertSymbol);
+    CCI_STMT(ins_fts, s, Sql::InsertFts);
+    for (std::size_t i = 0; i < parsed.symbols.size(); ++i) {
+      const Symbol& sym = parsed.symbols[i];
+      // Parent index 0 is the file symbol: stored as 0 like file scope, per SymbolRecord.
+      const std::int32_t parent = sym.parent;
+      const SymbolId parent_id =
+          (parent > 0 && static_cast<std::size_t>(parent) < ids.size()) ? ids[static_cast<std::size_t>(parent)] : 0;
+      detail::fts_words(sym.name, sym.qualified_name, s.words);
+
+      ins_symbol.bind(1, static_cast<std::int64_t>(ids[i]));
+      ins_symbol.bind(2, static_cast<std::int64_t>(file_id));
+      ins_symbol.bind(3, static_cast<std::int64_t>(i));
+      ins_symbol.bind(4, static_cast<std::int64_t>(sym.kind));
+      ins_symbol.bind_text(5, sym.name);
+      ins_symbol.bind_text(6, sym.qualified_name);
+      ins_symbol.bind(7, static_cast<std::int64_t>(parent_id));
+      ins_symbol.bind(8, static_cast<std::int64_t>(sym.span.start_line));
+      ins_symbol.bind(9, static_cast<std::int64_t>(sym.span.start_col));
+      ins_symbol.bind(10, static_cast<std::int64_t>(sym.span.end_line));
+      ins_symbol.bind(11, static_cast<std::int64_t>(sym.span.end_col));
+      ins_symbol.bind_text(12, sym.signature);
+      ins_symbol.bind_text(13, sym.doc);
+      ins_symbol.bind(14, static_cast<std::int64_t>(sym.exported));
+      ins_symbol.bind_text(15, s.words);
+      if (Status st = ins_symbol.run(); !st) {
+        if (st.error().code == ErrorCode::InvalidArgument) {
+          return make_error(ErrorCode::InvalidArgument,
+                            fmt::format("put_file {}: symbol id {} of `{}` is already in use ({})", path, ids[i],
+                                        sym.qualified_name.empty() ? sym.name : sym.qualified_name,
+                                        st.error().message));
+        }
+        return st;
+      }
+
+      ins_fts.bind(1, static_cast<std::int64_t>(ids[i]));
+      ins_fts.bind_text(2, s.words);
+      ins_fts.bind_text(3, sym.name);
+      ins_fts.bind_text(4, sym.qualified_name);
+      ins_fts.bind_text(5, path);
+      ins_fts.bind_text(6, sym.signature);
+      ins_fts.bind_text(7, sym.doc);
+      CCI_TRY(ins_fts.run());
+    }
+    return {};
+  });
+}
+
+Status WriteBatch::remove_file(FileId file_id) {
+  return in_savepoint(*store_, done_, "remove_file", [&]() { return store_->remove_file_rows(file_id); });
+}
+
+Status WriteBatch::replace_edges(std::span<const graph::Edge> edges) {
+  IndexStore::Impl& s = *store_;
+  return in_savepoint(s, done_, "replace_edges", [&]() -> Status {
+    CCI_TRY(s.db.exec(detail::kDropEdgeIndexes));
+    CCI_TRY(s.db.exec("DELETE FROM edges"));
+    CCI_STMT(ins, s, Sql::InsertEdge);
+    for (const graph::Edge& e : edges) {
+      ins.bind(1, static_cast<std::int64_t>(e.source));
+      ins.bind(2, static_cast<std::int64_t>(e.target));
+      ins.bind(3, static_cast<std::int64_t>(e.kind));
+      ins.bind(4, static_cast<std::int64_t>(e.resolution));
+      ins.bind_text(5, e.target_name);
+      ins.bind_text(6, detail::last_component(e.target_name));
+      ins.bind(7, static_cast<std::int64_t>(e.line));
+      ins.bind(8, static_cast<std::int64_t>(e.col));
+      CCI_TRY(ins.run());
+    }
+    return s.db.exec(detail::kCreateEdgeIndexes);
+  });
+}
+
+Status WriteBatch::replace_ranks(std::span<const graph::SymbolRank> ranks) {
+  IndexStore::Impl& s = *store_;
+  return in_savepoint(s, done_, "replace_ranks", [&]() -> Status {
+    CCI_TRY(s.db.exec(detail::kDropRankIndexes));
+    CCI_TRY(s.db.exec("DELETE FROM ranks"));
+    CCI_STMT(ins, s, Sql::InsertRank);
+    for (const graph::SymbolRank& r : ranks) {
+      s.tags.clear();
+      for (const std::string& tag : r.tags) {
+        if (!s.tags.empty()) s.tags.push_back(',');
+        s.tags += tag;
+      }
+      ins.bind(1, static_cast<std::int64_t>(r.id));
+      ins.bind(2, r.pagerank);
+      ins.bind(3, r.importance);
+      ins.bind(4, static_cast<std::int64_t>(r.in_degree));
+      ins.bind(5, static_cast<std::int64_t>(r.out_degree));
+      ins.bind_text(6, s.tags);
+      if (Status st = ins.run(); !st) {
+        return make_error(st.error().code,
+                          fmt::format("replace_ranks: symbol id {}: {}", r.id, st.error().message));
+      }
+    }
+    return s.db.exec(detail::kCreateRankIndexes);
+  });
+}
+
+Status WriteBatch::replace_skipped(std::span<const SkippedRecord> skipped) {
+  IndexStore::Impl& s = *store_;
+  return in_savepoint(s, done_, "replace_skipped", [&]() -> Status {
+    CCI_TRY(s.db.exec("DELETE FROM skipped"));
+    CCI_STMT(ins, s, Sql::InsertSkipped);
+    for (const SkippedRecord& r : skipped) {
+      ins.bind_text(1, r.path);
+      ins.bind_text(2, r.reason);
+      ins.bind_text(3, r.detail);
+      CCI_TRY(ins.run());
+    }
+    return {};
+  });
+}
+
+Status WriteBatch::set_meta(std::string_view key, std::string_view value) {
+  IndexStore::Impl& s = *store_;
+  return in_savepoint(s, done_, "set_meta", [&]() -> Status {
+    CCI_STMT(st, s, Sql::SetMeta);
+    st.bind_text(1, key);
+    st.bind_text(2, value);
+    return st.run();
+  });
+}
+
+Status WriteBatch::commit() {
+  IndexStore::Impl& s = *store_;
+  if (done_) return make_error(ErrorCode::InvalidArgument, "commit: the write batch is already committed");
+  if (s.batch_aborted || !s.db.in_transaction()) {
+    return make_error(ErrorCode::IoError,
+                      fmt::format("commit: the write batch on {} was aborted by an earlier error", s.db.path()));
+  }
+  CCI_TRY(s.db.exec("COMMIT"));
+  done_ = true;
+  s.batch_open = false;
+  return {};
+}
+
+}  // namespace cci::store

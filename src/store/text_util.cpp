@@ -1,0 +1,161 @@
+// store/text_util.cpp — identifier_words (public) and the private text helpers of the store.
+#include "store/text_util.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "store/index_store.h"
+
+namespace cci::store {
+namespace {
+
+enum class CharClass { Separator, Lower, Upper, Digit };
+
+CharClass classify(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  if (u >= 0x80) return CharClass::Lower;  // UTF-8 bytes belong to the word; FTS folds their case
+  if (c >= 'a' && c <= 'z') return CharClass::Lower;
+  if (c >= 'A' && c <= 'Z') return CharClass::Upper;
+  if (c >= '0' && c <= '9') return CharClass::Digit;
+  return CharClass::Separator;
+}
+
+char lower_ascii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Calls emit(word) for each word in order. Rules: ASCII non-alphanumerics separate; a capital
+// after a lower-case letter or a digit starts a word (parseHttp, utf8Decode); in a run of
+// capitals the last one starts a word when a lower-case letter follows (HTTPRequest -> HTTP,
+// Request); digits stay with the word before them (utf8, int32, http2).
+template <class Emit>
+void split_words(std::string_view id, std::string& word, Emit&& emit) {
+  word.clear();
+  auto flush = [&] {
+    if (!word.empty()) {
+      emit(std::string_view(word));
+      word.clear();
+    }
+  };
+  CharClass prev = CharClass::Separator;
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    const char c = id[i];
+    const CharClass cls = classify(c);
+    switch (cls) {
+      case CharClass::Separator:
+        flush();
+        break;
+      case CharClass::Upper:
+        if (prev == CharClass::Lower || prev == CharClass::Digit) {
+          flush();
+        } else if (prev == CharClass::Upper && i + 1 < id.size() && classify(id[i + 1]) == CharClass::Lower) {
+          flush();
+        }
+        word.push_back(lower_ascii(c));
+        break;
+      case CharClass::Lower:
+      case CharClass::Digit:
+        word.push_back(c);
+        break;
+    }
+    prev = cls;
+  }
+  flush();
+}
+
+}  // namespace
+
+std::vector<std::string> identifier_words(std::string_view identifier) {
+  std::vector<std::string> words;
+  std::string scratch;
+  split_words(identifier, scratch, [&](std::string_view w) {
+    if (std::find(words.begin(), words.end(), w) == words.end()) words.emplace_back(w);
+  });
+  return words;
+}
+
+namespace detail {
+
+void fts_words(std::string_view name, std::string_view qualified_name, std::string& out) {
+  out.clear();
+  thread_local std::string scratch;
+  // Duplicates are found by scanning `out` itself: a symbol has a handful of words, so this
+  // beats any set and allocates nothing once the buffers have grown.
+  auto contains = [&](std::string_view w) {
+    std::size_t pos = 0;
+    while (pos < out.size()) {
+      std::size_t end = out.find(' ', pos);
+      if (end == std::string::npos) end = out.size();
+      if (std::string_view(out).substr(pos, end - pos) == w) return true;
+      pos = end + 1;
+    }
+    return false;
+  };
+  auto emit = [&](std::string_view w) {
+    if (contains(w)) return;
+    if (!out.empty()) out.push_back(' ');
+    out.append(w);
+  };
+  split_words(name, scratch, emit);
+  split_words(qualified_name, scratch, emit);
+}
+
+std::string name_key(std::string_view name) {
+  std::string key;
+  key.reserve(name.size());
+  for (char c : name) {
+    if (classify(c) != CharClass::Separator) key.push_back(lower_ascii(c));
+  }
+  return key;
+}
+
+std::string exact_key_from_fts_query(std::string_view query) {
+  std::string key;
+  std::size_t i = 0;
+  while (i < query.size()) {
+    // One whitespace/paren-delimited token; quotes only group, they never change the key.
+    while (i < query.size() && (query[i] == ' ' || query[i] == '\t' || query[i] == '\n' || query[i] == '(' ||
+                                query[i] == ')'))
+      ++i;
+    std::size_t start = i;
+    bool quoted = false;
+    while (i < query.size()) {
+      char c = query[i];
+      if (c == '"') quoted = !quoted;
+      if (!quoted && (c == ' ' || c == '\t' || c == '\n' || c == '(' || c == ')')) break;
+      ++i;
+    }
+    std::string_view token = query.substr(start, i - start);
+    if (token.empty()) continue;
+    if (token == "OR" || token == "NOT" || token == "NEAR" || token.starts_with("NEAR(")) return {};
+    if (token == "AND") continue;
+    // Column filters ("name:", "{words name}:", "-doc:") restrict where a term matches, not what.
+    if (token.front() == '{') {
+      std::size_t close = token.find('}');
+      token = close == std::string_view::npos ? std::string_view{} : token.substr(close + 1);
+    }
+    if (std::size_t colon = token.rfind(':'); colon != std::string_view::npos && token.find('"') > colon)
+      token = token.substr(colon + 1);
+    key += name_key(token);
+  }
+  return key;
+}
+
+std::string_view last_component(std::string_view name) {
+  std::size_t cut = 0;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    if (c == '.' || c == '/') {
+      cut = i + 1;
+    } else if (c == ':' && i + 1 < name.size() && name[i + 1] == ':') {
+      cut = i + 2;
+      ++i;
+    } else if (c == '-' && i + 1 < name.size() && name[i + 1] == '>') {
+      cut = i + 2;
+      ++i;
+    }
+  }
+  // "a.b." would leave nothing; keep the whole name rather than an empty leaf.
+  return cut >= name.size() ? name : name.substr(cut);
+}
+
+}  // namespace detail
+}  // namespace cci::store
