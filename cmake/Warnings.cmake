@@ -2,7 +2,7 @@
 add_library(cci_warnings INTERFACE)
 target_compile_options(cci_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align -Woverloaded-virtual
-  -Wnull-dereference -Wimplicit-fallthrough
+  -Wimplicit-fallthrough
   # Designated initializers that rely on member defaults are intended.
   -Wno-missing-field-initializers
   $<$<BOOL:${CCI_WERROR}>:-Werror>)

@@ -24,6 +24,9 @@ struct FileInput {
   const std::vector<SymbolId>* ids = nullptr;  // assign_symbol_ids(*parsed)
 };
 
+// Imports edges link files: source is the importing File symbol, target the imported File symbol
+// (one edge per file when an import names several, e.g. a Go package). Calls from file-level code
+// have the File symbol as source. docs/ranking.md describes every resolution step.
 struct Edge {
   SymbolId source = 0;
   SymbolId target = 0;          // 0 when unresolved
@@ -47,7 +50,7 @@ inline constexpr std::string_view kTagHub = "hub";                  // calls man
 struct SymbolRank {
   SymbolId id = 0;
   double pagerank = 0.0;
-  std::uint32_t in_degree = 0;    // resolved incoming calls/inherits/imports (not contains)
+  std::uint32_t in_degree = 0;    // resolved incoming calls/inherits/imports (not contains), per edge
   std::uint32_t out_degree = 0;   // resolved outgoing calls/inherits/imports
   double importance = 0.0;        // in [0, 1], normalised per project
   std::vector<std::string> tags;  // sorted

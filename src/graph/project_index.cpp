@@ -42,13 +42,13 @@ Family family_of(Language lang) {
   return Family::Other;
 }
 
-std::vector<std::string_view> split_segments(std::string_view text) {
-  std::vector<std::string_view> out;
+namespace {
+
+// Calls emit(segment) for each non-empty segment of text; separators are ".", "/", "::" and "->".
+template <typename Emit>
+void for_each_segment(std::string_view text, Emit&& emit) {
   std::size_t start = 0;
   std::size_t i = 0;
-  auto flush = [&](std::size_t stop) {
-    if (stop > start) out.push_back(text.substr(start, stop - start));
-  };
   while (i < text.size()) {
     const char c = text[i];
     std::size_t sep = 0;
@@ -59,11 +59,30 @@ std::vector<std::string_view> split_segments(std::string_view text) {
       ++i;
       continue;
     }
-    flush(i);
+    if (i > start) emit(text.substr(start, i - start));
     i += sep;
     start = i;
   }
-  flush(text.size());
+  if (text.size() > start) emit(text.substr(start));
+}
+
+// The segment before the last one ("b" in "a.b.c", "" for "c"), without allocating: this runs
+// once per symbol of the project.
+std::string_view second_last_segment(std::string_view text) {
+  std::string_view prev;
+  std::string_view last;
+  for_each_segment(text, [&](std::string_view seg) {
+    prev = last;
+    last = seg;
+  });
+  return prev;
+}
+
+}  // namespace
+
+std::vector<std::string_view> split_segments(std::string_view text) {
+  std::vector<std::string_view> out;
+  for_each_segment(text, [&](std::string_view seg) { out.push_back(seg); });
   return out;
 }
 
@@ -120,9 +139,7 @@ ProjectIndex::ProjectIndex(std::vector<FileRec> files) : files_(std::move(files)
   };
   auto tail_of = [&](std::uint32_t g) {
     const Symbol& s = symbol(g);
-    const auto segs = split_segments(s.qualified_name);
-    const std::string_view seg = segs.size() >= 2 ? segs[segs.size() - 2] : std::string_view{};
-    return tail_key(seg, s.name);
+    return tail_key(second_last_segment(s.qualified_name), s.name);
   };
   for (std::uint32_t g = 0; g < total; ++g) {
     if (!indexed(g)) continue;

@@ -39,34 +39,83 @@ struct FileRec {
 // separators per language, and matching is done on segments.
 std::vector<std::string_view> split_segments(std::string_view text);
 
-// A string → ascending list of g values, stored as one flat array (2M symbols must not mean 2M
-// small vectors).
+// A key → ascending list of g values, stored as one flat array behind an open-addressing table:
+// 2M symbols must mean neither 2M small vectors nor 2M hash nodes to chase on every lookup.
 template <typename Key, typename Hash = std::hash<Key>>
 class MultiIndex {
  public:
-  void count(const Key& key) { ++ranges_[key].second; }
+  void count(const Key& key) {
+    if ((used_ + 1) * 4 > slots_.size() * 3) grow();
+    Slot& s = slots_[probe(key, tag_of(key))];
+    if (s.tag == 0) {
+      s.tag = tag_of(key);
+      s.key = key;
+      ++used_;
+    }
+    ++s.count;
+  }
   void finish_counting() {
     std::uint32_t offset = 0;
-    for (auto& [key, range] : ranges_) {
-      range.first = offset;
-      offset += range.second;
-      range.second = 0;
+    for (Slot& s : slots_) {
+      if (s.tag == 0) continue;
+      s.first = offset;
+      offset += s.count;
+      s.count = 0;
     }
     values_.resize(offset);
   }
   // Must be called in ascending value order, once per counted key occurrence.
   void add(const Key& key, std::uint32_t value) {
-    auto& range = ranges_.at(key);
-    values_[range.first + range.second++] = value;
+    Slot& s = slots_[probe(key, tag_of(key))];
+    values_[s.first + s.count++] = value;
   }
   std::span<const std::uint32_t> find(const Key& key) const {
-    auto it = ranges_.find(key);
-    if (it == ranges_.end()) return {};
-    return {values_.data() + it->second.first, it->second.second};
+    if (slots_.empty()) return {};
+    const Slot& s = slots_[probe(key, tag_of(key))];
+    if (s.tag == 0) return {};
+    return {values_.data() + s.first, s.count};
   }
+  // Position of a found span in the flat array: a dense per-key slot for caches.
+  std::size_t offset_of(std::span<const std::uint32_t> found) const {
+    return static_cast<std::size_t>(found.data() - values_.data());
+  }
+  std::size_t value_count() const { return values_.size(); }
 
  private:
-  std::unordered_map<Key, std::pair<std::uint32_t, std::uint32_t>, Hash> ranges_;
+  struct Slot {
+    Key key{};
+    std::uint32_t tag = 0;  // 0 = empty; else the key's hash with the low bit set
+    std::uint32_t first = 0;
+    std::uint32_t count = 0;
+  };
+
+  static std::uint32_t tag_of(const Key& key) {
+    const auto h = static_cast<std::uint64_t>(Hash{}(key));
+    return static_cast<std::uint32_t>(h ^ (h >> 32)) | 1U;
+  }
+
+  // Index of the key's slot, or of the empty slot where it would go.
+  std::size_t probe(const Key& key, std::uint32_t tag) const {
+    const std::size_t mask = slots_.size() - 1;
+    // Mix the tag so keys whose hashes differ only in high bits still spread.
+    std::size_t i = (static_cast<std::size_t>(tag) * 0x9e3779b1U) & mask;
+    while (true) {
+      const Slot& s = slots_[i];
+      if (s.tag == 0 || (s.tag == tag && s.key == key)) return i;
+      i = (i + 1) & mask;
+    }
+  }
+
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.empty() ? 64 : old.size() * 2, Slot{});
+    for (Slot& s : old) {
+      if (s.tag != 0) slots_[probe(s.key, s.tag)] = s;
+    }
+  }
+
+  std::vector<Slot> slots_;
+  std::size_t used_ = 0;
   std::vector<std::uint32_t> values_;
 };
 
@@ -101,6 +150,9 @@ class ProjectIndex {
 
   // Definitions (every symbol except File and Import symbols) by simple name, ascending g.
   std::span<const std::uint32_t> named(std::string_view name) const { return by_name_.find(name); }
+  // Dense slot of a non-empty named() result, in [0, named_slot_count()): keys per-name caches.
+  std::size_t named_slot(std::span<const std::uint32_t> found) const { return by_name_.offset_of(found); }
+  std::size_t named_slot_count() const { return by_name_.value_count(); }
   // The subset of named(name) inside file f.
   std::span<const std::uint32_t> named_in_file(std::string_view name, std::uint32_t f) const;
   std::span<const std::uint32_t> qualified(std::string_view qname) const { return by_qname_.find(qname); }

@@ -6,6 +6,8 @@
 #include "graph/resolver.h"
 
 #include <algorithm>
+#include <array>
+#include <cctype>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
@@ -107,7 +109,10 @@ void sort_unique(Cands& c) {
 
 class Resolver {
  public:
-  explicit Resolver(const ProjectIndex& ix) : ix_(ix), bindings_(ix.files().size()) {}
+  explicit Resolver(const ProjectIndex& ix) : ix_(ix), bindings_(ix.files().size()) {
+    decl_file_.reserve(ix.files().size());
+    for (const FileRec& f : ix.files()) decl_file_.push_back(is_declaration_file(f.parsed->path));
+  }
 
   std::vector<RawEdge> run() {
     const auto nfiles = static_cast<std::uint32_t>(ix_.files().size());
@@ -148,7 +153,7 @@ class Resolver {
     if (!same_name) return c;
     Cands defs;
     for (std::uint32_t g : c) {
-      if (!is_declaration_file(ix_.file(ix_.file_of(g)).parsed->path)) defs.push_back(g);
+      if (!decl_file_[ix_.file_of(g)]) defs.push_back(g);
     }
     const Cands& pool = defs.empty() ? c : defs;
     const std::uint32_t file = ix_.file_of(pool[0]);
@@ -200,7 +205,9 @@ class Resolver {
   void emit_import(std::uint32_t f, const Import& imp, Cands targets) {
     const std::uint32_t src = ix_.file(f).base;
     sort_unique(targets);
+    const bool found_any = !targets.empty();
     targets.erase(std::remove(targets.begin(), targets.end(), f), targets.end());
+    if (targets.empty() && found_any) return;  // the file itself (a package __init__ importing `.`)
     if (targets.empty()) {
       edges_.push_back(RawEdge{.source = src, .kind = EdgeKind::Imports, .resolution = Resolution::Unresolved,
                                .line = imp.line, .target_name = imp.module});
@@ -810,18 +817,17 @@ class Resolver {
 
   enum class UniqueMode : std::uint8_t { Bare, Receiver, Type };
 
-  // The single project-wide definition named `name`, cached per (family, mode, name).
+  // The single project-wide definition named `name`. Cached per name slot and mode; the cache
+  // entry remembers its family, and a lookup for another family simply recomputes.
   std::optional<std::uint32_t> unique_name(Family fam, UniqueMode mode, const std::string& name) {
-    std::string key;
-    key.reserve(name.size() + 2);
-    key += static_cast<char>('0' + static_cast<int>(fam));
-    key += static_cast<char>('0' + static_cast<int>(mode));
-    key += name;
-    if (auto it = unique_cache_.find(key); it != unique_cache_.end()) {
-      return it->second == kNone ? std::nullopt : std::optional<std::uint32_t>(it->second);
-    }
+    const auto all = ix_.named(name);
+    if (all.empty()) return std::nullopt;
+    auto& cache = unique_cache_[static_cast<std::size_t>(mode)];
+    if (cache.empty()) cache.assign(ix_.named_slot_count(), CacheEntry{});
+    CacheEntry& entry = cache[ix_.named_slot(all)];
+    if (entry.family == static_cast<std::uint8_t>(fam)) return entry.target == kNone ? std::nullopt : std::optional<std::uint32_t>(entry.target);
     Cands c;
-    for (std::uint32_t g : ix_.named(name)) {
+    for (std::uint32_t g : all) {
       if (ix_.family(g) != fam || nested_in_callable(g)) continue;
       const SymbolKind k = ix_.kind(g);
       const std::uint32_t p = ix_.parent(g);
@@ -835,7 +841,7 @@ class Resolver {
       if (ok) c.push_back(g);
     }
     const auto u = unique(collapse(std::move(c)));
-    unique_cache_.emplace(std::move(key), u.value_or(kNone));
+    entry = CacheEntry{.target = u.value_or(kNone), .family = static_cast<std::uint8_t>(fam)};
     return u;
   }
 
@@ -855,12 +861,27 @@ class Resolver {
     return out;
   }
 
+  // A header/.d.ts declaration reached through an include stands for its one definition, when the
+  // project has exactly one (same qualified name and family, outside declaration files).
+  std::uint32_t definition_of(std::uint32_t g) const {
+    if (!decl_file_[ix_.file_of(g)]) return g;
+    const Symbol& s = ix_.symbol(g);
+    if (s.qualified_name.empty()) return g;
+    Cands defs;
+    for (std::uint32_t d : ix_.qualified(s.qualified_name)) {
+      if (ix_.family(d) != ix_.family(g) || decl_file_[ix_.file_of(d)]) continue;
+      if (is_callable_kind(s.kind) ? is_callable_kind(ix_.kind(d)) : ix_.kind(d) == s.kind) defs.push_back(d);
+    }
+    defs = collapse(std::move(defs));
+    return defs.size() == 1 ? defs[0] : g;
+  }
+
   void emit_ref(std::uint32_t src, EdgeKind kind, const Reference& r, Language lang,
                 std::optional<std::uint32_t> target, Resolution how) {
     RawEdge e{.source = src, .kind = kind, .line = r.line, .col = r.col,
               .target_name = written_name(lang, r.qualifier, r.name)};
     if (target) {
-      e.target = *target;
+      e.target = definition_of(*target);
       e.resolution = how;
     }
     edges_.push_back(std::move(e));
@@ -989,8 +1010,13 @@ class Resolver {
 
   const ProjectIndex& ix_;
   std::vector<FileBindings> bindings_;
+  std::vector<bool> decl_file_;  // per file: a header / .d.ts
   std::unordered_map<std::uint32_t, std::vector<std::uint32_t>> bases_;
-  std::unordered_map<std::string, std::uint32_t> unique_cache_;
+  struct CacheEntry {
+    std::uint32_t target = kNone;
+    std::uint8_t family = 0xff;  // the Family the entry was computed for; 0xff = not computed
+  };
+  std::array<std::vector<CacheEntry>, 3> unique_cache_;
   std::vector<RawEdge> edges_;
 };
 

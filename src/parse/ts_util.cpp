@@ -46,11 +46,6 @@ std::string signature_of(TSNode decl, TSNode body, std::string_view src) {
 
 namespace {
 
-bool is_comment(TSNode node, std::initializer_list<std::string_view> types) {
-  const std::string_view t = type(node);
-  return std::find(types.begin(), types.end(), t) != types.end();
-}
-
 std::string strip_comment_markers(std::string_view raw) {
   std::string out;
   std::size_t pos = 0;
@@ -86,31 +81,6 @@ std::string strip_comment_markers(std::string_view raw) {
 }
 
 }  // namespace
-
-std::string leading_comment(TSNode node, std::string_view src, std::initializer_list<std::string_view> comment_types) {
-  std::vector<TSNode> comments;
-  TSNode current = node;
-  std::uint32_t expected_row = ts_node_start_point(node).row;
-  for (;;) {
-    TSNode prev = ts_node_prev_sibling(current);
-    if (ts_node_is_null(prev) || !is_comment(prev, comment_types)) break;
-    // A blank line between the comment and what follows detaches it.
-    if (ts_node_end_point(prev).row + 1 < expected_row) break;
-    comments.push_back(prev);
-    expected_row = ts_node_start_point(prev).row;
-    current = prev;
-  }
-  std::string doc;
-  for (auto it = comments.rbegin(); it != comments.rend(); ++it) {
-    std::string part = strip_comment_markers(text(*it, src));
-    if (part.empty()) continue;
-    if (!doc.empty()) doc += '\n';
-    doc += part;
-  }
-  if (doc.size() > 2000) doc.resize(2000);
-  while (!doc.empty() && (static_cast<unsigned char>(doc.back()) & 0xC0) == 0x80) doc.pop_back();
-  return doc;
-}
 
 std::string unquote(std::string_view lit) {
   while (!lit.empty() && std::strchr("rRbBuUfF", lit.front()) != nullptr) lit.remove_prefix(1);

@@ -41,11 +41,6 @@ Span span_of(TSNode node);
 // trimmed, capped at 300 bytes.
 std::string signature_of(TSNode decl, TSNode body, std::string_view src);
 
-// Comments immediately before `node` (consecutive comment siblings, no blank line between),
-// with comment markers (//, ///, /* */, /** */, #, leading *) removed, lines joined by '\n'.
-// `comment_type` is the grammar's comment node type ("comment", "line_comment", ...).
-std::string leading_comment(TSNode node, std::string_view src, std::initializer_list<std::string_view> comment_types);
-
 // Strips quotes/prefixes from a string literal node's text: 'x', "x", `x`, r"x", """x""".
 std::string unquote(std::string_view literal);
 
@@ -56,22 +51,6 @@ std::uint32_t count_error_nodes(TSNode root);
 
 int32_t add_symbol(ParsedFile& out, Symbol symbol);
 
-// Iterative pre-order walk with a scope value carried down the tree. `visit(node, scope)`
-// returns the scope for the node's children, or nullopt to skip them. No recursion: safe on
-// arbitrarily deep trees.
-template <class Scope, class Visit>
-void walk(TSNode root, Scope root_scope, Visit&& visit) {
-  std::vector<std::pair<TSNode, Scope>> stack;
-  stack.emplace_back(root, root_scope);
-  while (!stack.empty()) {
-    auto [node, scope] = stack.back();
-    stack.pop_back();
-    std::optional<Scope> child_scope = visit(node, scope);
-    if (!child_scope) continue;
-    const std::uint32_t n = ts_node_named_child_count(node);
-    for (std::uint32_t i = n; i-- > 0;) stack.emplace_back(ts_node_named_child(node, i), *child_scope);
-  }
-}
 
 }  // namespace cci::parse::detail
 

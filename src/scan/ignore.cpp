@@ -167,6 +167,18 @@ IgnoreMatch lookup(const IgnoreFile* top, const IgnoreLayer* chain, std::string_
   return {};
 }
 
+const std::vector<std::string_view>& output_dir_names() {
+  static const std::vector<std::string_view> kNames = {"build", "dist", "out", "target", "coverage"};
+  return kNames;
+}
+
+const std::vector<std::string_view>& project_manifests() {
+  static const std::vector<std::string_view> kNames = {
+      "package.json", "Cargo.toml",     "pom.xml", "build.gradle", "build.gradle.kts", "build.sbt",
+      "setup.py",     "pyproject.toml", "go.mod",  "CMakeLists.txt", "meson.build",    "Makefile.am"};
+  return kNames;
+}
+
 const std::vector<std::string>& default_patterns() {
   // vendor/ is deliberately absent: Go and PHP projects commit vendored code on purpose and git
   // does not hide it either; add it to .cciignore to skip it.
@@ -177,12 +189,12 @@ const std::vector<std::string>& default_patterns() {
       "node_modules/", "bower_components/", "jspm_packages/", ".pnpm-store/", ".yarn/",
       // Python environments and packaging ("env/" only when it holds pyvenv.cfg: see the walker)
       "venv/", ".venv/", "__pypackages__/", ".eggs/", "*.egg-info/", ".direnv/",
-      // build outputs
-      "build/", "dist/", "target/", "out/", "_build/", "cmake-build-*/", "bazel-*/", ".build/",
+      // build outputs (build/ dist/ out/ target/ coverage/ are generic names: see output_dir_names())
+      "_build/", "cmake-build-*/", "bazel-*/", ".build/",
       // caches and editor/tool state
       "__pycache__/", ".cache/", ".pytest_cache/", ".mypy_cache/", ".ruff_cache/", ".tox/", ".nox/",
       ".gradle/", ".idea/", ".vscode/", ".next/", ".nuxt/", ".svelte-kit/", ".turbo/", ".parcel-cache/",
-      ".sass-cache/", "coverage/", "htmlcov/", ".nyc_output/", ".terraform/", ".claude-code-indexer/",
+      ".sass-cache/", "htmlcov/", ".nyc_output/", ".terraform/", ".claude-code-indexer/",
       // minified and generated code
       "*.min.js", "*.min.css", "*.min.mjs", "*.bundle.js", "*.chunk.js", "*.map", "*.pb.go", "*_pb2.py",
       "*_pb2.pyi", "*_pb2_grpc.py", "*.pb.cc", "*.pb.h",

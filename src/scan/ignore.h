@@ -84,4 +84,12 @@ IgnoreMatch lookup(const IgnoreFile* top, const IgnoreLayer* chain, std::string_
 // The built-in default patterns (gitignore syntax).
 const std::vector<std::string>& default_patterns();
 
+// Directory names that are build output only in context: the Linux kernel has drivers/target/
+// and tools/build/ full of source. They are pruned at the top level, or next to a project
+// manifest (Cargo.toml beside target/, package.json beside dist/, ...), unless a rule re-includes
+// them. Any directory holding CACHEDIR.TAG (cargo, many caches) or pyvenv.cfg (a virtualenv) is
+// pruned too.
+const std::vector<std::string_view>& output_dir_names();
+const std::vector<std::string_view>& project_manifests();
+
 }  // namespace cci::scan

@@ -263,16 +263,34 @@ EntryOutcome handle_entry(const Context& ctx, int dirfd, const std::string& name
   return outcome;
 }
 
-bool has_pyvenv_cfg(int dirfd) {
-  struct stat st {};
-  return ::fstatat(dirfd, "pyvenv.cfg", &st, 0) == 0 && S_ISREG(st.st_mode);
+constexpr std::string_view kPyvenvCfg = "pyvenv.cfg";
+constexpr std::string_view kCachedirTag = "CACHEDIR.TAG";
+
+bool contains(const std::vector<std::string_view>& names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
 }
 
-void record_virtualenv(const Context& ctx, const std::string& rel, Partial& out) {
+bool has_file(int dirfd, std::string_view name) {
+  struct stat st {};
+  return ::fstatat(dirfd, std::string(name).c_str(), &st, 0) == 0 && S_ISREG(st.st_mode);
+}
+
+// Why a directory's own contents mark it as disposable, or empty.
+std::string_view marker_reason(bool has_pyvenv, bool has_cachedir_tag) {
+  if (has_pyvenv) return "defaults virtualenv (pyvenv.cfg)";
+  if (has_cachedir_tag) return "defaults cache directory (CACHEDIR.TAG)";
+  return {};
+}
+
+// A generic output-directory name in a place where it is output (see output_dir_names()).
+std::string output_dir_reason(std::string_view name, bool top_level, bool beside_manifest) {
+  if (!contains(output_dir_names(), name) || !(top_level || beside_manifest)) return {};
+  return fmt::format("defaults {}/ ({})", name, top_level ? "top level" : "beside a project manifest");
+}
+
+void record_default_prune(const Context& ctx, const std::string& rel, std::string_view why, Partial& out) {
   ++out.ignored;
-  if (ctx.options->record_ignored) {
-    out.skipped.push_back(SkippedFile{rel, SkipReason::Ignored, "defaults virtualenv (pyvenv.cfg)"});
-  }
+  if (ctx.options->record_ignored) out.skipped.push_back(SkippedFile{rel, SkipReason::Ignored, std::string(why)});
 }
 
 struct DirTask {
@@ -336,19 +354,24 @@ class Walker {
     bool has_gitignore = false;
     bool has_cciignore = false;
     bool has_pyvenv = false;
+    bool has_cachedir_tag = false;
+    bool has_manifest = false;
     while (const dirent* e = ::readdir(dir)) {
       const std::string_view name(e->d_name);
       if (name == "." || name == "..") continue;
       if (name == kGitignore) has_gitignore = true;
       if (name == kCciignore) has_cciignore = true;
-      if (name == "pyvenv.cfg") has_pyvenv = true;
+      if (name == kPyvenvCfg) has_pyvenv = true;
+      if (name == kCachedirTag) has_cachedir_tag = true;
+      if (!has_manifest && contains(project_manifests(), name)) has_manifest = true;
       entries.push_back(Entry{static_cast<std::uint32_t>(names.size()), static_cast<std::uint32_t>(name.size()),
                               e->d_type});
       names.append(name);
     }
 
-    if (has_pyvenv && !task.rel.empty() && !task.reincluded) {
-      record_virtualenv(ctx_, task.rel, out);
+    if (const auto why = marker_reason(has_pyvenv, has_cachedir_tag);
+        !why.empty() && !task.rel.empty() && !task.reincluded) {
+      record_default_prune(ctx_, task.rel, why, out);
       ::closedir(dir);
       merge(out);
       return;
@@ -368,6 +391,12 @@ class Walker {
       rel = join_rel(task.rel, name);
       const EntryOutcome outcome = handle_entry(ctx_, fd, name, rel, task.depth + 1, layer.get(), entry.type, out);
       if (!outcome.directory) continue;
+      if (!outcome.reincluded) {
+        if (const auto why = output_dir_reason(name, task.rel.empty(), has_manifest); !why.empty()) {
+          record_default_prune(ctx_, rel, why, out);
+          continue;
+        }
+      }
       std::string abs = join_rel(task.abs, name);
       if (outcome.symlink) {
         if (is_ancestor(self.get(), outcome.st.st_dev, outcome.st.st_ino)) {
@@ -568,10 +597,22 @@ Result<ScanResult> scan_paths(const fs::path& root, const std::vector<std::strin
       const IgnoreMatch match =
           lookup(ctx.excludes.get(), parent_state.layer.get(), dir_rel, name, count_components(dir_rel), true);
       DirFd fd(join_rel(ctx.root, dir_rel));
+      std::string why;
+      if (match.pattern == nullptr && contains(output_dir_names(), name)) {
+        DirFd parent_fd(join_rel(ctx.root, parent));
+        bool beside_manifest = false;
+        for (std::string_view manifest : project_manifests()) {
+          if (parent_fd.get() >= 0 && has_file(parent_fd.get(), manifest)) beside_manifest = true;
+        }
+        why = output_dir_reason(name, parent.empty(), beside_manifest);
+      }
+      if (why.empty() && match.pattern == nullptr && fd.get() >= 0) {
+        why = marker_reason(has_file(fd.get(), kPyvenvCfg), has_file(fd.get(), kCachedirTag));
+      }
       if (match.ignored()) {
         state = DirState{nullptr, true, match.describe()};
-      } else if (fd.get() >= 0 && match.pattern == nullptr && has_pyvenv_cfg(fd.get())) {
-        state = DirState{nullptr, true, "defaults virtualenv (pyvenv.cfg)"};
+      } else if (!why.empty()) {
+        state = DirState{nullptr, true, std::move(why)};
       } else if (fd.get() >= 0) {
         state.layer = load_dir_ignores(ctx, fd.get(), dir_rel, parent_state.layer, true, true, out);
       } else {
@@ -619,6 +660,12 @@ Result<std::vector<PatternSource>> effective_ignore_patterns(const fs::path& roo
   std::vector<const IgnoreFile*> base;
   for (const IgnoreLayer* l = ctx->base_layer.get(); l != nullptr; l = l->parent.get()) base.push_back(l->file.get());
   for (auto it = base.rbegin(); it != base.rend(); ++it) add(**it);
+  // The context-dependent defaults are no gitignore lines; list them as comments so `cci ignore`
+  // still shows them.
+  std::string names;
+  for (std::string_view n : output_dir_names()) names += fmt::format("{}/ ", n);
+  sources.front().patterns.push_back(fmt::format("# {}: at the top level or beside a project manifest", names.substr(0, names.size() - 1)));
+  sources.front().patterns.push_back("# any directory holding pyvenv.cfg (virtualenv) or CACHEDIR.TAG");
 
   auto files = std::move(walker.result().ignore_files);
   std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) {

@@ -167,7 +167,9 @@ class IndexStore {
   std::unique_ptr<Impl> impl_;
 };
 
-// One transaction. Destroying an uncommitted batch rolls it back.
+// One transaction. Destroying an uncommitted batch rolls it back; a batch must not outlive its
+// IndexStore. Arguments are checked before anything is written (a rejected call leaves the batch
+// usable); a database error inside an operation aborts the batch, and commit() then fails.
 class WriteBatch {
  public:
   ~WriteBatch();

@@ -66,9 +66,9 @@ void split_words(std::string_view id, std::string& word, Emit&& emit) {
 std::vector<std::string> identifier_words(std::string_view identifier) {
   std::vector<std::string> words;
   std::string scratch;
-  split_words(identifier, scratch, [&](std::string_view w) {
-    if (std::find(words.begin(), words.end(), w) == words.end()) words.emplace_back(w);
-  });
+  // Duplicates are kept: search builds phrase queries from these words, and "old_fn_1_1" must
+  // not collapse into the phrase "old fn 1".
+  split_words(identifier, scratch, [&](std::string_view w) { words.emplace_back(w); });
   return words;
 }
 
@@ -77,25 +77,16 @@ namespace detail {
 void fts_words(std::string_view name, std::string_view qualified_name, std::string& out) {
   out.clear();
   thread_local std::string scratch;
-  // Duplicates are found by scanning `out` itself: a symbol has a handful of words, so this
-  // beats any set and allocates nothing once the buffers have grown.
-  auto contains = [&](std::string_view w) {
-    std::size_t pos = 0;
-    while (pos < out.size()) {
-      std::size_t end = out.find(' ', pos);
-      if (end == std::string::npos) end = out.size();
-      if (std::string_view(out).substr(pos, end - pos) == w) return true;
-      pos = end + 1;
-    }
-    return false;
-  };
+  // Words keep their order and repeats, so phrase queries ("old fn 1 1") match exactly. The
+  // qualified name contributes its scope ("pkg mod Class") first, so "mod.parse" also matches.
   auto emit = [&](std::string_view w) {
-    if (contains(w)) return;
     if (!out.empty()) out.push_back(' ');
     out.append(w);
   };
+  std::string_view scope = qualified_name;
+  if (scope.ends_with(name)) scope.remove_suffix(name.size());
+  split_words(scope, scratch, emit);
   split_words(name, scratch, emit);
-  split_words(qualified_name, scratch, emit);
 }
 
 std::string name_key(std::string_view name) {

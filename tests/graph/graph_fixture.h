@@ -116,15 +116,18 @@ inline std::optional<Edge> edge_named(const GraphResult& r, SymbolId source, Edg
   return found;
 }
 
-inline const SymbolRank* rank_of(const GraphResult& r, SymbolId id) {
+// The rank of `id`; a default rank (and a test failure) when the symbol is missing.
+inline SymbolRank rank_of(const GraphResult& r, SymbolId id) {
   auto it = std::lower_bound(r.ranks.begin(), r.ranks.end(), id,
                              [](const SymbolRank& a, SymbolId b) { return a.id < b; });
-  return it != r.ranks.end() && it->id == id ? &*it : nullptr;
+  if (it != r.ranks.end() && it->id == id) return *it;
+  ADD_FAILURE() << "no rank for id " << id;
+  return {};
 }
 
 inline bool has_tag(const GraphResult& r, SymbolId id, std::string_view tag) {
-  const SymbolRank* rank = rank_of(r, id);
-  return rank != nullptr && std::find(rank->tags.begin(), rank->tags.end(), tag) != rank->tags.end();
+  const SymbolRank rank = rank_of(r, id);
+  return std::find(rank.tags.begin(), rank.tags.end(), tag) != rank.tags.end();
 }
 
 }  // namespace cci::graph::testing

@@ -4,6 +4,7 @@
 #include "index/indexer.h"
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -181,7 +182,9 @@ TEST_F(IndexerTest, HostileFilesAreSkippedWithReasonsAndNeverAbortTheRun) {
   for (int i = 0; i < 100000; ++i) huge_line += "1, ";
   huge_line += "]\n";
   repo_.write("gen/hugeline.py", huge_line);
-  repo_.write("deep/nest.js", std::string(100000, '[') + "\n");
+  std::string nest;
+  for (int i = 0; i < 50000; ++i) nest += "[\n";
+  repo_.write("deep/nest.js", nest);
   ASSERT_EQ(::symlink("/nonexistent/target.py", (repo_.path() / "dangling.py").c_str()), 0);
 
   auto report = index_into(home_.path() / "data");

@@ -33,6 +33,9 @@ struct GoldenCase {
   Language language = Language::Unknown;
   std::string source;
   std::string expected;
+  std::size_t ordinal = 0;         // position of the case within its file
+  std::size_t expected_begin = 0;  // line range of the expectation, for CCI_UPDATE_GOLDEN
+  std::size_t expected_end = 0;
 };
 
 bool is_rule(const std::string& line, char c) {
@@ -62,43 +65,54 @@ std::vector<std::string> lines_of(const std::string& text) {
   return lines;
 }
 
-std::vector<GoldenCase> load_cases() {
+std::string read_text(const fs::path& file) {
+  std::ifstream in(file);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<GoldenCase> parse_case_file(const fs::path& file) {
   std::vector<GoldenCase> cases;
-  const fs::path root = CCI_CORPUS_DIR;
+  const auto lang = language_from_string(file.parent_path().filename().string());
+  const auto lines = lines_of(read_text(file));
+  std::size_t i = 0;
+  while (i < lines.size()) {
+    if (!is_rule(lines[i], '=')) {
+      ++i;
+      continue;
+    }
+    GoldenCase c;
+    c.file = file;
+    c.ordinal = cases.size();
+    c.language = lang.value_or(Language::Unknown);
+    ++i;
+    if (i < lines.size()) c.name = lines[i++];
+    c.path = default_path(c.language);
+    while (i < lines.size() && !is_rule(lines[i], '=')) {
+      if (lines[i].starts_with("path: ")) c.path = lines[i].substr(6);
+      ++i;
+    }
+    ++i;  // closing ====
+    while (i < lines.size() && !is_rule(lines[i], '-')) c.source += lines[i++] + "\n";
+    ++i;  // ----
+    c.expected_begin = i;
+    while (i < lines.size() && !is_rule(lines[i], '=')) c.expected += lines[i++] + "\n";
+    c.expected_end = i;
+    while (c.expected.ends_with("\n\n")) c.expected.pop_back();
+    cases.push_back(std::move(c));
+  }
+  return cases;
+}
+
+std::vector<GoldenCase> load_cases() {
   std::vector<fs::path> files;
-  for (const auto& entry : fs::recursive_directory_iterator(root))
+  for (const auto& entry : fs::recursive_directory_iterator(fs::path(CCI_CORPUS_DIR)))
     if (entry.is_regular_file() && entry.path().extension() == ".txt") files.push_back(entry.path());
   std::sort(files.begin(), files.end());
-  for (const fs::path& file : files) {
-    const auto lang = language_from_string(file.parent_path().filename().string());
-    std::ifstream in(file);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const auto lines = lines_of(ss.str());
-    std::size_t i = 0;
-    while (i < lines.size()) {
-      if (!is_rule(lines[i], '=')) {
-        ++i;
-        continue;
-      }
-      GoldenCase c;
-      c.file = file;
-      c.language = lang.value_or(Language::Unknown);
-      ++i;
-      if (i < lines.size()) c.name = lines[i++];
-      c.path = default_path(c.language);
-      while (i < lines.size() && !is_rule(lines[i], '=')) {
-        if (lines[i].starts_with("path: ")) c.path = lines[i].substr(6);
-        ++i;
-      }
-      ++i;  // closing ====
-      while (i < lines.size() && !is_rule(lines[i], '-')) c.source += lines[i++] + "\n";
-      ++i;  // ----
-      while (i < lines.size() && !is_rule(lines[i], '=')) c.expected += lines[i++] + "\n";
-      while (!c.expected.empty() && c.expected.ends_with("\n\n")) c.expected.pop_back();
-      cases.push_back(std::move(c));
-    }
-  }
+  std::vector<GoldenCase> cases;
+  for (const fs::path& file : files)
+    for (auto& c : parse_case_file(file)) cases.push_back(std::move(c));
   return cases;
 }
 
@@ -109,20 +123,19 @@ std::string test_name(const ::testing::TestParamInfo<GoldenCase>& info) {
   return name + "_" + std::to_string(info.index);
 }
 
+// Re-reads the file (earlier rewrites may have moved lines) and replaces this case's expectation.
 void rewrite_expectation(const GoldenCase& c, const std::string& actual) {
-  std::ifstream in(c.file);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string content = ss.str();
-  const std::string marker = "\n" + c.name + "\n";
-  std::size_t at = content.find(marker);
-  if (at == std::string::npos) return;
-  std::size_t src = content.find('\n', content.find("\n=", at + marker.size()) + 1);
-  std::size_t dash = content.find("\n---", src);
-  std::size_t body = content.find('\n', dash + 1) + 1;
-  std::size_t next = content.find("\n===", body);
-  std::string updated = content.substr(0, body) + actual + (next == std::string::npos ? "" : "\n" + content.substr(next + 1));
-  std::ofstream(c.file, std::ios::trunc) << updated;
+  const auto fresh = parse_case_file(c.file);
+  if (c.ordinal >= fresh.size()) return;
+  const GoldenCase& now = fresh[c.ordinal];
+  auto lines = lines_of(read_text(c.file));
+  std::vector<std::string> replacement = lines_of(actual);
+  if (now.expected_end < lines.size()) replacement.push_back("");  // keep a blank line before the next case
+  lines.erase(lines.begin() + static_cast<std::ptrdiff_t>(now.expected_begin),
+              lines.begin() + static_cast<std::ptrdiff_t>(std::min(now.expected_end, lines.size())));
+  lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(now.expected_begin), replacement.begin(), replacement.end());
+  std::ofstream out(c.file, std::ios::trunc);
+  for (const auto& line : lines) out << line << '\n';
 }
 
 class Golden : public ::testing::TestWithParam<GoldenCase> {};

@@ -42,11 +42,12 @@ TEST(IdentifierWords, DigitsStayWithThePrecedingWord) {
   EXPECT_EQ(identifier_words("HTTP2Server"), (Words{"http2", "server"}));
 }
 
-TEST(IdentifierWords, DropsEmptyKeepsOrderNoDuplicates) {
+TEST(IdentifierWords, DropsEmptyKeepsOrderAndRepeats) {
   EXPECT_TRUE(identifier_words("").empty());
   EXPECT_TRUE(identifier_words("::__..").empty());
-  EXPECT_EQ(identifier_words("request.Request.parseRequest"), (Words{"request", "parse"}));
-  EXPECT_EQ(identifier_words("a::b::a"), (Words{"a", "b"}));
+  // Repeats matter: phrase queries are built from these words.
+  EXPECT_EQ(identifier_words("request.Request.parseRequest"), (Words{"request", "request", "parse", "request"}));
+  EXPECT_EQ(identifier_words("old_fn_1_1"), (Words{"old", "fn", "1", "1"}));
 }
 
 TEST(IdentifierWords, NonAsciiBytesStayInsideWords) {

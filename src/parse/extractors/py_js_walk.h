@@ -44,7 +44,7 @@ class SyntaxWalker {
           std::span<const TSNode>(comment_pool_).subspan(frame.comment_off, frame.comment_n),
           std::span<const TSNode>(decorator_pool_).subspan(frame.decorator_off, frame.decorator_n)};
       std::optional<Scope> child_scope = visit(frame.node, frame.scope, leading);
-      if (child_scope) push_children(frame.node, std::move(*child_scope));
+      if (child_scope) push_children(frame, std::move(*child_scope));
     }
   }
 
@@ -55,7 +55,8 @@ class SyntaxWalker {
     std::uint32_t comment_off, comment_n, decorator_off, decorator_n;
   };
 
-  void push_children(TSNode parent, Scope scope) {
+  void push_children(const Frame& parent_frame, Scope scope) {
+    const TSNode parent = parent_frame.node;
     kids_.clear();
     append_named_children(parent, cursor_, kids_);
     if (kids_.empty()) return;
@@ -93,6 +94,14 @@ class SyntaxWalker {
       prev_end_row = ts_node_end_point(child).row;
     }
     comment_pool_.resize(run_start);  // comments after the last child describe nothing
+    // A child starting where its parent starts (a Python block and its first statement) inherits
+    // the parent's comments: tree-sitter-python puts a comment before a class's first method
+    // outside the block.
+    if (!pending_.empty() && pending_.front().comment_n == 0 &&
+        ts_node_start_byte(pending_.front().node) == ts_node_start_byte(parent)) {
+      pending_.front().comment_off = parent_frame.comment_off;
+      pending_.front().comment_n = parent_frame.comment_n;
+    }
     decorator_pool_.resize(deco_start);
     for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) stack_.push_back(std::move(*it));
   }

@@ -175,6 +175,36 @@ class PythonExtractor {
     return q;
   }
 
+  // The definition up to its last part before the body ("def f(a) -> int", "class A(B)"): a
+  // comment between the ':' and the body must not leak into the signature.
+  std::string head_of(TSNode def, bool is_class) const {
+    static constexpr const char* kClassParts[] = {"superclasses", "type_parameters", "name"};
+    static constexpr const char* kFunctionParts[] = {"return_type", "parameters", "name"};
+    TSNode last{};
+    for (const char* part : is_class ? kClassParts : kFunctionParts) {
+      last = field(def, part);
+      if (!ts_node_is_null(last)) break;
+    }
+    if (ts_node_is_null(last)) return signature_of(def, field(def, "body"), src_);
+    const std::uint32_t start = ts_node_start_byte(def);
+    return one_line(src_.substr(start, ts_node_end_byte(last) - start));
+  }
+
+  // The statement's text without the comments inside it (parenthesised import lists).
+  std::string text_without_comments(TSNode node, std::size_t max) const {
+    std::string raw;
+    std::uint32_t at = ts_node_start_byte(node);
+    const std::uint32_t n = ts_node_named_child_count(node);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      TSNode child = ts_node_named_child(node, i);
+      if (type(child) != "comment") continue;
+      raw += src_.substr(at, ts_node_start_byte(child) - at);
+      at = ts_node_end_byte(child);
+    }
+    raw += src_.substr(at, ts_node_end_byte(node) - at);
+    return one_line(raw, max);
+  }
+
   std::string doc_for(TSNode body, const Leading& leading) const {
     std::string doc = docstring(body, src_);
     if (doc.empty() && !leading.comments.empty())
@@ -194,7 +224,7 @@ class PythonExtractor {
     sym.qualified_name = qualify(scope.sym, name);
     sym.parent = scope.sym;
     sym.span = span_of(outer);
-    sym.signature = signature_of(def, body, src_);
+    sym.signature = head_of(def, is_class);
     sym.doc = doc_for(body, leading);
     sym.exported = scope.region != Region::Function && is_public_name(name);
     const std::int32_t index = add_symbol(out_, std::move(sym));
@@ -291,7 +321,7 @@ class PythonExtractor {
       sym.qualified_name = module;
       sym.parent = scope.sym;
       sym.span = span_of(statement);
-      sym.signature = one_line(text(statement, src_), 200);
+      sym.signature = text_without_comments(statement, 200);
       sym.exported = false;  // an import binds a name locally; it defines nothing
       Import imp;
       imp.module = std::move(module);
