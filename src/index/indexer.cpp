@@ -1,6 +1,7 @@
 #include "index/indexer.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -136,6 +137,20 @@ std::optional<std::string> read_whole_file(const fs::path& path, std::uint64_t m
   return content;
 }
 
+// Build files of runs that were killed: "<db>.build-<pid>" whose process is gone.
+void remove_stale_builds(const fs::path& db_path) {
+  std::error_code ec;
+  const std::string prefix = db_path.filename().string() + ".build-";
+  for (const auto& entry : fs::directory_iterator(db_path.parent_path(), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with(prefix)) continue;
+    const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+    if (pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM)) continue;  // still running
+    std::error_code ignored;
+    fs::remove(entry.path(), ignored);
+  }
+}
+
 std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
 class ProgressReporter {
@@ -202,9 +217,13 @@ Result<IndexReport> index_project(const fs::path& root_in, const IndexOptions& o
   fs::create_directories(report.db_path.parent_path(), ec);
   if (ec)
     return make_error(ErrorCode::IoError, fmt::format("cannot create {}: {}", report.db_path.parent_path().string(), ec.message()));
-  auto opened = store::IndexStore::open(report.db_path, store::OpenMode::ReadWrite);
-  if (!opened) return std::unexpected(opened.error());
-  store::IndexStore& db = **opened;
+  // The live index, if any: the source of unchanged files and the target of incremental updates.
+  std::unique_ptr<store::IndexStore> live;
+  if (fs::exists(report.db_path, ec)) {
+    auto opened = store::IndexStore::open(report.db_path, store::OpenMode::ReadWrite);
+    if (!opened) return std::unexpected(opened.error());
+    live = std::move(*opened);
+  }
 
   ProgressReporter progress(options.on_progress);
   progress.report({Progress::Phase::Scanning}, true);
@@ -222,14 +241,18 @@ Result<IndexReport> index_project(const fs::path& root_in, const IndexOptions& o
   for (const auto& s : scanned->skipped)
     report.skipped.push_back({s.path, std::string(scan::to_string(s.reason)), s.detail});
 
-  auto existing_files = db.files();
-  if (!existing_files) return std::unexpected(existing_files.error());
   std::unordered_map<std::string, store::FileRecord> existing;
-  existing.reserve(existing_files->size());
-  for (auto& f : *existing_files) existing.emplace(f.path, std::move(f));
-  auto previous_generation = db.meta("generation");
-  if (!previous_generation) return std::unexpected(previous_generation.error());
-  report.incremental = previous_generation->has_value();
+  std::optional<std::string> previous_generation;
+  if (live) {
+    auto existing_files = live->files();
+    if (!existing_files) return std::unexpected(existing_files.error());
+    existing.reserve(existing_files->size());
+    for (auto& f : *existing_files) existing.emplace(f.path, std::move(f));
+    auto generation = live->meta("generation");
+    if (!generation) return std::unexpected(generation.error());
+    previous_generation = std::move(*generation);
+  }
+  report.incremental = previous_generation.has_value() && !options.force;
 
   // Unchanged by stat: not even read. Everything else is a candidate for (re)parsing.
   std::vector<const scan::ScannedFile*> candidates;
@@ -242,7 +265,29 @@ Result<IndexReport> index_project(const fs::path& root_in, const IndexOptions& o
       candidates.push_back(&f);
   }
 
-  auto batch = db.begin_write();
+  // A first index or a forced one rewrites everything: it is built in a private file (no
+  // journal, no WAL growing to the size of the index) and moved over the live one at the end.
+  // Incremental runs update the live index in one WAL transaction.
+  const bool full_build = !report.incremental;
+  const fs::path build_path = fs::path(report.db_path.string() + fmt::format(".build-{}", ::getpid()));
+  struct BuildFileGuard {
+    const fs::path* path = nullptr;
+    ~BuildFileGuard() {
+      if (path == nullptr) return;
+      std::error_code ignored;
+      fs::remove(*path, ignored);
+    }
+  } build_guard{full_build ? &build_path : nullptr};
+  std::unique_ptr<store::IndexStore> built;
+  if (full_build) {
+    remove_stale_builds(report.db_path);
+    fs::remove(build_path, ec);
+    auto opened = store::IndexStore::open(build_path, store::OpenMode::Build);
+    if (!opened) return std::unexpected(opened.error());
+    built = std::move(*opened);
+  }
+  store::IndexStore& writer = full_build ? *built : *live;
+  auto batch = writer.begin_write();
   if (!batch) return std::unexpected(batch.error());
 
   // --- parse (workers) while writing (this thread) ---------------------------------------------
@@ -340,7 +385,7 @@ Result<IndexReport> index_project(const fs::path& root_in, const IndexOptions& o
         break;
       }
       case Outcome::Kind::SameContent: {
-        auto parsed = db.load_parsed(out->record.id);
+        auto parsed = live->load_parsed(out->record.id);
         if (!parsed) {
           write_error = parsed.error();
           break;
@@ -370,62 +415,80 @@ Result<IndexReport> index_project(const fs::path& root_in, const IndexOptions& o
   if (cancelled(options)) return make_error(ErrorCode::Cancelled, "indexing cancelled; the previous index is unchanged");
   report.seconds_parse = seconds_since(parse_start);
 
-  // --- unchanged files: their stored extraction joins the graph -----------------------------------
-  auto graph_start = Clock::now();
-  progress.report({Progress::Phase::Resolving, parse_progress.files_done, parse_progress.files_total, parse_progress.bytes_done}, true);
-  for (const store::FileRecord* record : unchanged) {
-    auto parsed = db.load_parsed(record->id);
-    if (!parsed) return std::unexpected(parsed.error());
-    ++report.files_unchanged;
-    indexed_paths.push_back(record->path);
-    all_parsed.push_back(std::move(*parsed));
-  }
-
   // --- files gone (deleted, now ignored, now binary/too large) ------------------------------------
+  auto graph_start = Clock::now();
+  for (const store::FileRecord* record : unchanged) indexed_paths.push_back(record->path);
+  report.files_unchanged += unchanged.size();
   std::sort(indexed_paths.begin(), indexed_paths.end());
   for (const auto& [path, record] : existing) {
     if (std::binary_search(indexed_paths.begin(), indexed_paths.end(), path)) continue;
-    if (auto s = (*batch)->remove_file(record.id); !s) return std::unexpected(s.error());
+    if (!full_build)
+      if (auto s = (*batch)->remove_file(record.id); !s) return std::unexpected(s.error());
     ++report.files_removed;
   }
-
-  // --- resolve + rank ------------------------------------------------------------------------------
-  std::sort(all_parsed.begin(), all_parsed.end(), [](const ParsedFile& a, const ParsedFile& b) { return a.path < b.path; });
-  std::vector<std::vector<SymbolId>> ids(all_parsed.size());
-  std::vector<graph::FileInput> inputs(all_parsed.size());
-  std::map<std::string, std::size_t> by_language;
-  for (std::size_t i = 0; i < all_parsed.size(); ++i) {
-    ids[i] = assign_symbol_ids(all_parsed[i]);
-    inputs[i] = {&all_parsed[i], &ids[i]};
-    report.symbols += all_parsed[i].symbols.size();
-    report.files_partial += all_parsed[i].error_nodes > 0 ? 1 : 0;
-    ++by_language[std::string(to_string(all_parsed[i].language))];
-  }
-  report.files_total = all_parsed.size();
-  report.files_by_language.assign(by_language.begin(), by_language.end());
-  graph::GraphResult graph = graph::build_graph(inputs);
-  report.seconds_graph = seconds_since(graph_start);
-  if (cancelled(options)) return make_error(ErrorCode::Cancelled, "indexing cancelled; the previous index is unchanged");
-
-  // --- write -----------------------------------------------------------------------------------------
-  auto write_start = Clock::now();
-  progress.report({Progress::Phase::Writing, parse_progress.files_done, parse_progress.files_total, parse_progress.bytes_done}, true);
-  std::map<std::string, std::size_t> by_kind;
-  for (const auto& e : graph.edges) {
-    ++by_kind[std::string(to_string(e.kind))];
-    if (e.target == 0) ++report.unresolved_references;
-  }
-  report.edges = graph.edges.size();
-  report.edges_by_kind.assign(by_kind.begin(), by_kind.end());
   std::sort(report.skipped.begin(), report.skipped.end(),
             [](const store::SkippedRecord& a, const store::SkippedRecord& b) { return a.path < b.path; });
 
-  const std::uint64_t generation =
-      previous_generation->has_value() ? std::stoull(**previous_generation) + 1 : 1;
+  // Edges and ranks depend on every file; when no file's content changed they are still current,
+  // and a no-op run costs a scan and a few stats instead of a full re-resolution.
+  const bool graph_dirty = full_build || report.files_parsed > 0 || report.files_removed > 0;
+  std::uint64_t generation = previous_generation ? std::stoull(*previous_generation) : 0;
+  Clock::time_point write_start;
+  if (graph_dirty) {
+    ++generation;
+    progress.report({Progress::Phase::Resolving, parse_progress.files_done, parse_progress.files_total, parse_progress.bytes_done}, true);
+    for (const store::FileRecord* record : unchanged) {
+      auto parsed = live->load_parsed(record->id);
+      if (!parsed) return std::unexpected(parsed.error());
+      all_parsed.push_back(std::move(*parsed));
+    }
+
+    // --- resolve + rank ----------------------------------------------------------------------------
+    std::sort(all_parsed.begin(), all_parsed.end(), [](const ParsedFile& a, const ParsedFile& b) { return a.path < b.path; });
+    std::vector<std::vector<SymbolId>> ids(all_parsed.size());
+    std::vector<graph::FileInput> inputs(all_parsed.size());
+    std::map<std::string, std::size_t> by_language;
+    for (std::size_t i = 0; i < all_parsed.size(); ++i) {
+      ids[i] = assign_symbol_ids(all_parsed[i]);
+      inputs[i] = {&all_parsed[i], &ids[i]};
+      report.symbols += all_parsed[i].symbols.size();
+      report.files_partial += all_parsed[i].error_nodes > 0 ? 1 : 0;
+      ++by_language[std::string(to_string(all_parsed[i].language))];
+    }
+    report.files_total = all_parsed.size();
+    report.files_by_language.assign(by_language.begin(), by_language.end());
+    graph::GraphResult graph = graph::build_graph(inputs);
+    report.seconds_graph = seconds_since(graph_start);
+    if (cancelled(options)) return make_error(ErrorCode::Cancelled, "indexing cancelled; the previous index is unchanged");
+
+    write_start = Clock::now();
+    progress.report({Progress::Phase::Writing, parse_progress.files_done, parse_progress.files_total, parse_progress.bytes_done}, true);
+    std::map<std::string, std::size_t> by_kind;
+    for (const auto& e : graph.edges) {
+      ++by_kind[std::string(to_string(e.kind))];
+      if (e.target == 0) ++report.unresolved_references;
+    }
+    report.edges = graph.edges.size();
+    report.edges_by_kind.assign(by_kind.begin(), by_kind.end());
+    for (auto status : {(*batch)->replace_edges(graph.edges), (*batch)->replace_ranks(graph.ranks)})
+      if (!status) return std::unexpected(status.error());
+  } else {
+    auto stats = live->stats();
+    if (!stats) return std::unexpected(stats.error());
+    report.files_total = stats->files;
+    report.files_partial = stats->partial_files;
+    report.symbols = stats->symbols;
+    report.edges = stats->edges;
+    report.unresolved_references = stats->unresolved_edges;
+    report.files_by_language = stats->files_by_language;
+    report.edges_by_kind = stats->edges_by_kind;
+    write_start = Clock::now();
+  }
+
+  // --- write -----------------------------------------------------------------------------------------
   report.generation = generation;
   const std::int64_t now = unix_now();
-  for (auto status : {(*batch)->replace_edges(graph.edges), (*batch)->replace_ranks(graph.ranks),
-                      (*batch)->replace_skipped(report.skipped), (*batch)->set_meta("generation", std::to_string(generation)),
+  for (auto status : {(*batch)->replace_skipped(report.skipped), (*batch)->set_meta("generation", std::to_string(generation)),
                       (*batch)->set_meta("indexed_at", std::to_string(now)), (*batch)->set_meta("root", root.string()),
                       (*batch)->set_meta("ignored_count", std::to_string(report.ignored)),
                       (*batch)->set_meta("unsupported_count", std::to_string(report.unsupported))}) {
@@ -434,6 +497,11 @@ Result<IndexReport> index_project(const fs::path& root_in, const IndexOptions& o
   if (cancelled(options)) return make_error(ErrorCode::Cancelled, "indexing cancelled; the previous index is unchanged");
   if (auto s = (*batch)->commit(); !s) return std::unexpected(s.error());
   batch->reset();
+  if (full_build) {
+    built.reset();
+    live.reset();
+    if (auto s = store::install_built_index(build_path, report.db_path); !s) return std::unexpected(s.error());
+  }
   report.seconds_write = seconds_since(write_start);
 
   store::ProjectRecord project;

@@ -22,6 +22,10 @@
 #include "store/sqlite_util.h"
 #include "store/text_util.h"
 
+// Only File symbols carry their path in the FTS index: repeating every file's path words on each
+// of its symbols tripled the index size, and path matches are meant to find files.
+#define CCI_FTS_PATH "CASE WHEN s.kind = 0 THEN f.path ELSE '' END"
+
 namespace cci::store {
 
 using detail::Db;
@@ -54,7 +58,7 @@ constexpr std::string_view kFlushPending =
     " SELECT 'delete', id, words, name, qualified_name, path, signature, doc FROM temp.fts_pending_delete"
     " ORDER BY id;"
     "INSERT INTO symbols_fts(rowid, words, name, qualified_name, path, signature, doc)"
-    " SELECT s.id, s.words, s.name, s.qualified_name, f.path, s.signature, s.doc"
+    " SELECT s.id, s.words, s.name, s.qualified_name, " CCI_FTS_PATH ", s.signature, s.doc"
     " FROM temp.fts_pending_insert p JOIN symbols s ON s.id = p.id JOIN files f ON f.id = s.file_id"
     " ORDER BY p.id;"
     "DELETE FROM temp.fts_pending_delete;"
@@ -110,7 +114,7 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(Sql::Count)> kSq
     // StashFtsDeletes: symbols of the file that are in the FTS index (not inserted by this
     // batch) keep the exact values the FTS 'delete' command will need at flush time.
     "INSERT INTO temp.fts_pending_delete(id, words, name, qualified_name, path, signature, doc) "
-    "SELECT s.id, s.words, s.name, s.qualified_name, f.path, s.signature, s.doc "
+    "SELECT s.id, s.words, s.name, s.qualified_name, " CCI_FTS_PATH ", s.signature, s.doc "
     "FROM symbols s JOIN files f ON f.id = s.file_id WHERE s.file_id = ?1 "
     "AND s.id NOT IN (SELECT id FROM temp.fts_pending_insert)",
     "DELETE FROM temp.fts_pending_insert WHERE id IN (SELECT id FROM symbols WHERE file_id = ?1)",
@@ -434,6 +438,14 @@ Result<std::unique_ptr<IndexStore>> IndexStore::open(const fs::path& db_path, Op
                                     db_path.string(), *version, kSchemaVersion));
     }
     CCI_TRY(db.exec("PRAGMA mmap_size = 268435456; PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;"));
+  } else if (mode == OpenMode::Build) {
+    // A private file nobody reads until it is installed: no journal and no fsync. A crash
+    // leaves only this file behind, never a damaged live index.
+    CCI_TRY(db.exec(
+        "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE;"
+        "PRAGMA foreign_keys = OFF; PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY;"));
+    CCI_TRY(impl->migrate());
+    CCI_TRY(db.exec(kCreatePendingTables));
   } else {
     auto wal = Stmt::prepare(db, "PRAGMA journal_mode = WAL");
     if (!wal) return std::unexpected(wal.error());
@@ -1103,6 +1115,35 @@ Status WriteBatch::commit() {
   CCI_TRY(s.db.exec("COMMIT"));
   done_ = true;
   s.batch_open = false;
+  return {};
+}
+
+Status install_built_index(const fs::path& built, const fs::path& live) {
+  {
+    // Readers of the new file use WAL like every live index; switching needs no other connection,
+    // which holds for a freshly built private file.
+    Db db;
+    CCI_TRY(db.open(built, SQLITE_OPEN_READWRITE));
+    auto wal = Stmt::prepare(db, "PRAGMA journal_mode = WAL");
+    if (!wal) return std::unexpected(wal.error());
+    auto row = wal->step();
+    if (!row) return std::unexpected(row.error());
+  }
+  std::error_code ec;
+  if (fs::exists(live, ec)) {
+    // Fold the old WAL into the old file and empty it: a leftover WAL would otherwise be
+    // applied to the new file by the next connection. TRUNCATE waits for readers (busy timeout).
+    Db db;
+    CCI_TRY(db.open(live, SQLITE_OPEN_READWRITE));
+    sqlite3_busy_timeout(db.handle(), kBusyTimeoutMs);
+    CCI_TRY(db.exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+  }
+  for (const char* suffix : {"-wal", "-shm"}) fs::remove(fs::path(live.string() + suffix), ec);
+  fs::rename(built, live, ec);
+  if (ec) {
+    return make_error(ErrorCode::IoError,
+                      fmt::format("cannot move the new index {} to {}: {}", built.string(), live.string(), ec.message()));
+  }
   return {};
 }
 

@@ -30,7 +30,10 @@ namespace cci::store {
 
 inline constexpr int kSchemaVersion = 1;
 
-enum class OpenMode { ReadOnly, ReadWrite };  // ReadWrite creates the file and schema if missing
+// ReadWrite creates the file and schema if missing (WAL, for incremental updates).
+// Build creates a new, private file for a full build (no journal, no fsync: fast, and safe
+// because nothing reads it until install_built_index() moves it into place atomically).
+enum class OpenMode { ReadOnly, ReadWrite, Build };
 
 struct FileRecord {
   FileId id = 0;
@@ -191,6 +194,11 @@ class WriteBatch {
   IndexStore::Impl* store_;
   bool done_ = false;
 };
+
+// Moves a database written with OpenMode::Build (and closed) over `live`, atomically: readers
+// see either the old index or the new one. The old index's WAL is checkpointed and removed first,
+// so it can never be replayed onto the new file.
+Status install_built_index(const std::filesystem::path& built, const std::filesystem::path& live);
 
 // Splits identifiers into lower-case words for the FTS `words` column and for queries:
 // "parseHTTPRequest" -> {"parse", "http", "request"}, "parse_http_request" -> same,

@@ -61,13 +61,13 @@ CREATE INDEX symbols_by_file ON symbols(file_id, ordinal);
 -- text is stored once; rows are removed with the FTS 'delete' command before the symbols go.
 CREATE VIEW symbols_fts_source AS
   SELECT s.id AS id, s.words AS words, s.name AS name, s.qualified_name AS qualified_name,
-         f.path AS path, s.signature AS signature, s.doc AS doc
+         CASE WHEN s.kind = 0 THEN f.path ELSE '' END AS path, s.signature AS signature, s.doc AS doc
   FROM symbols s JOIN files f ON f.id = s.file_id;
 
 CREATE VIRTUAL TABLE symbols_fts USING fts5(
   words, name, qualified_name, path, signature, doc,
   content = 'symbols_fts_source', content_rowid = 'id',
-  tokenize = 'unicode61', prefix = '2 3'
+  tokenize = 'unicode61'
 );
 
 CREATE TABLE ranks(
