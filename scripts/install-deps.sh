@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake pkg-config git ca-certificates
-  libsqlite3-dev libfmt-dev libcli11-dev nlohmann-json3-dev libxxhash-dev
+  libsqlite3-dev libfmt-dev libcli11-dev nlohmann-json3-dev libxxhash-dev libmimalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

@@ -585,12 +585,43 @@ class Resolver {
     return hits.size() == 1 ? hits : Cands{};
   }
 
-  void import_c(std::uint32_t f, const Import& imp) {
-    if (imp.system) {
-      emit_import(f, imp, {});
-      return;
+  // <a/b.h> names a file under some include directory. Projects such as the Linux kernel keep
+  // those directories in the tree (include/linux/slab.h), so a project file ending in /a/b.h is
+  // the target; among several, the one nearest the including file (longest shared directory
+  // prefix, then the shortest path) is what an include path would find. A tie stays unresolved,
+  // and a header the project does not have (<stdio.h>) stays external.
+  Cands c_system_include_files(std::uint32_t f, std::string_view inc) const {
+    const auto clean = normalize_path(inc);
+    if (!clean) return {};
+    const std::string& from = ix_.file(f).parsed->path;
+    auto shared_dirs = [&](const std::string& p) {
+      std::size_t common = 0, i = 0;
+      while (i < p.size() && i < from.size() && p[i] == from[i]) {
+        if (p[i] == '/') common = i + 1;
+        ++i;
+      }
+      return common;
+    };
+    Cands best;
+    std::size_t best_shared = 0, best_len = 0;
+    for (std::uint32_t cand : ix_.files_with_basename(last_after(*clean, "/"))) {
+      const std::string& p = ix_.file(cand).parsed->path;
+      if (!(p == *clean || (p.size() > clean->size() && p.ends_with(*clean) && p[p.size() - clean->size() - 1] == '/')))
+        continue;
+      const std::size_t shared = shared_dirs(p);
+      if (best.empty() || shared > best_shared || (shared == best_shared && p.size() < best_len)) {
+        best = {cand};
+        best_shared = shared;
+        best_len = p.size();
+      } else if (shared == best_shared && p.size() == best_len) {
+        best.push_back(cand);
+      }
     }
-    const Cands files = c_include_files(f, imp.module);
+    return best.size() == 1 ? best : Cands{};
+  }
+
+  void import_c(std::uint32_t f, const Import& imp) {
+    const Cands files = imp.system ? c_system_include_files(f, imp.module) : c_include_files(f, imp.module);
     auto& wild = bindings_[f].wildcard_files;
     wild.insert(wild.end(), files.begin(), files.end());
     emit_import(f, imp, files);

@@ -78,6 +78,9 @@ Result<SearchResults> Searcher::search(const SearchRequest& request) {
   query.filter = request.filter;
   query.limit = request.limit + 1;  // one extra tells whether another page exists
   query.offset = request.offset;
+  // A single identifier also finds the symbols named exactly so, whatever their text rank.
+  if (request.terms.size() == 1 && request.terms[0].find_first_of(" \t\n") == std::string::npos)
+    query.exact_name = request.terms[0];
   auto hits = store_.search_symbols(query);
   if (!hits) return std::unexpected(hits.error());
   results.hits = std::move(*hits);

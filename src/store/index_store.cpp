@@ -549,14 +549,24 @@ Result<std::vector<EdgeRecord>> IndexStore::Impl::collect_edges(Stmt& st) {
 Result<std::vector<SymbolHit>> IndexStore::search_symbols(const SymbolSearch& request) {
   if (request.fts_query.find_first_not_of(" \t\r\n") == std::string::npos) return std::vector<SymbolHit>{};
   CCI_TRY(impl_->sync_fts_for_query());
-  // Relevance is normalised by the best match of this query (after filters) so it lies in
-  // [0, 1] and can be blended with importance, which is already normalised per project.
+  // Two stages, so a query matching 100k symbols does not join 100k rows: FTS5 picks the K
+  // best matches by text relevance alone (rel = -bm25), then importance, the exact-name bonus
+  // and the filters are applied to those K plus the symbols named exactly like the query.
+  // Relevance is normalised by the best match, so it lies in [0, 1] like importance.
+  // A symbol outside the K scores at most floor/best (its relevance is <= the K-th), so when the
+  // page's last score is above that bound the page is exact; otherwise K grows and we retry.
   const std::string sql = fmt::format(
-      "WITH hits AS (SELECT rowid AS hit_id, -{bm25} AS rel FROM symbols_fts WHERE symbols_fts MATCH ?1) "
+      "WITH hits AS (SELECT rowid AS hit_id, -{bm25} AS rel FROM symbols_fts WHERE symbols_fts MATCH ?1 "
+      "ORDER BY {bm25} LIMIT ?5), "
+      "bounds AS (SELECT MAX(rel) AS best, MIN(rel) AS floor, COUNT(*) AS n FROM hits), "
+      "named AS (SELECT s2.id AS hit_id, (SELECT best FROM bounds) AS rel FROM symbols s2 "
+      "WHERE ?6 <> '' AND s2.name = ?6 AND s2.id NOT IN (SELECT hit_id FROM hits)), "
+      "cand AS (SELECT * FROM hits UNION ALL SELECT * FROM named) "
       "SELECT " CCI_SYMBOL_COLUMNS ", h.rel, "
-      "COALESCE(h.rel / NULLIF(MAX(h.rel) OVER (), 0), 1.0) * (0.6 + 0.4 * COALESCE(r.importance, 0.0)) "
-      "+ (CASE WHEN ?2 <> '' AND cci_name_key(s.name) = ?2 THEN {bonus} ELSE 0.0 END) AS score "
-      "FROM hits h JOIN symbols s ON s.id = h.hit_id JOIN files f ON f.id = s.file_id "
+      "COALESCE(h.rel / NULLIF(b.best, 0), 1.0) * (0.6 + 0.4 * COALESCE(r.importance, 0.0)) "
+      "+ (CASE WHEN ?2 <> '' AND cci_name_key(s.name) = ?2 THEN {bonus} ELSE 0.0 END) AS score, "
+      "COALESCE(b.floor / NULLIF(b.best, 0), 0.0) AS bound, b.n "
+      "FROM cand h CROSS JOIN bounds b JOIN symbols s ON s.id = h.hit_id JOIN files f ON f.id = s.file_id "
       "LEFT JOIN ranks r ON r.id = s.id WHERE 1{filter} "
       "ORDER BY score DESC, s.id LIMIT ?3 OFFSET ?4",
       fmt::arg("bm25", kBm25), fmt::arg("bonus", kExactNameBonus),
@@ -564,34 +574,50 @@ Result<std::vector<SymbolHit>> IndexStore::search_symbols(const SymbolSearch& re
   auto prepared = impl_->query(sql);
   if (!prepared) return std::unexpected(prepared.error());
   Stmt& st = **prepared;
-  ResetGuard guard(st);
   const std::string key = request.exact_name.empty() ? detail::exact_key_from_fts_query(request.fts_query)
                                                      : detail::name_key(request.exact_name);
-  st.bind_text(1, request.fts_query);
-  st.bind_text(2, key);
-  st.bind(3, sql_limit(request.limit));
-  st.bind(4, static_cast<std::int64_t>(request.offset));
-  bind_filter(st, request.filter);
-  std::vector<SymbolHit> out;
-  while (true) {
-    auto row = st.step();
-    if (!row) {
-      Error err = row.error();
-      // SQLITE_ERROR at step time here means FTS5 rejected the expression (syntax, unknown column).
-      if (err.code == ErrorCode::Internal) {
-        return make_error(ErrorCode::InvalidArgument,
-                          fmt::format("invalid search expression `{}`: {}", request.fts_query, err.message));
+  const bool filtered = !request.filter.kinds.empty() || !request.filter.languages.empty() ||
+                        !request.filter.path_glob.empty();
+  const std::size_t wanted = request.limit == 0 ? 0 : request.limit + request.offset;
+  std::int64_t k = wanted == 0 ? -1 : static_cast<std::int64_t>(std::max<std::size_t>(256, wanted * (filtered ? 64 : 8)));
+  for (;;) {
+    ResetGuard guard(st);
+    st.bind_text(1, request.fts_query);
+    st.bind_text(2, key);
+    st.bind(3, sql_limit(request.limit));
+    st.bind(4, static_cast<std::int64_t>(request.offset));
+    st.bind(5, k);
+    st.bind_text(6, request.exact_name);
+    bind_filter(st, request.filter);
+    std::vector<SymbolHit> out;
+    double bound = 0.0;
+    std::int64_t candidates = 0;
+    while (true) {
+      auto row = st.step();
+      if (!row) {
+        Error err = row.error();
+        // SQLITE_ERROR at step time here means FTS5 rejected the expression (syntax, unknown column).
+        if (err.code == ErrorCode::Internal) {
+          return make_error(ErrorCode::InvalidArgument,
+                            fmt::format("invalid search expression `{}`: {}", request.fts_query, err.message));
+        }
+        return std::unexpected(std::move(err));
       }
-      return std::unexpected(std::move(err));
+      if (!*row) break;
+      SymbolHit hit;
+      hit.symbol = read_symbol(st);
+      hit.relevance = st.column_double(kSymbolColumnCount);
+      hit.score = st.column_double(kSymbolColumnCount + 1);
+      bound = st.column_double(kSymbolColumnCount + 2);
+      candidates = st.column_int(kSymbolColumnCount + 3);
+      out.push_back(std::move(hit));
     }
-    if (!*row) break;
-    SymbolHit hit;
-    hit.symbol = read_symbol(st);
-    hit.relevance = st.column_double(kSymbolColumnCount);
-    hit.score = st.column_double(kSymbolColumnCount + 1);
-    out.push_back(std::move(hit));
+    const bool all_matches_seen = k < 0 || candidates < k;
+    const bool page_full = request.limit == 0 || out.size() >= request.limit;
+    if (all_matches_seen || (page_full && !out.empty() && out.back().score > bound)) return out;
+    // Candidates too few (filters) or the page could be beaten by a match outside them.
+    k = k >= (1 << 20) ? -1 : k * 8;
   }
-  return out;
 }
 
 Result<std::optional<SymbolRecord>> IndexStore::symbol(SymbolId id) {

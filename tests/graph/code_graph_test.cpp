@@ -410,6 +410,37 @@ TEST(CodeGraph, CIncludeBySuffixWhenUnique) {
             p.id("include/proj/api.h"));
 }
 
+TEST(CodeGraph, SystemIncludeResolvesToTheNearestProjectHeader) {
+  // The Linux kernel layout: <linux/slab.h> is include/linux/slab.h for kernel code, while the
+  // tools/ tree has its own copy that only tools/ code should bind to.
+  Project p;
+  auto& kernel_hdr = p.file("include/linux/slab.h", Language::C);
+  Project::add(kernel_hdr, SymbolKind::Function, "kmalloc", "kmalloc");
+  auto& tools_hdr = p.file("tools/include/linux/slab.h", Language::C);
+  Project::add(tools_hdr, SymbolKind::Function, "kmalloc", "kmalloc");
+  auto& fs = p.file("fs/ext4/dir.c", Language::C);
+  const int readdir = Project::add(fs, SymbolKind::Function, "ext4_readdir", "ext4_readdir");
+  Project::import(fs, Import{.module = "linux/slab.h", .system = true});
+  Project::import(fs, Import{.module = "stdio.h", .system = true});
+  Project::call(fs, readdir, "kmalloc");
+  auto& tool = p.file("tools/perf/util.c", Language::C);
+  const int helper = Project::add(tool, SymbolKind::Function, "helper", "helper");
+  Project::import(tool, Import{.module = "linux/slab.h", .system = true});
+  Project::call(tool, helper, "kmalloc");
+  const GraphResult r = p.build();
+
+  EXPECT_EQ(edge_named(r, p.id("fs/ext4/dir.c"), EdgeKind::Imports, "linux/slab.h")->target,
+            p.id("include/linux/slab.h"));
+  EXPECT_EQ(edge_named(r, p.id("fs/ext4/dir.c"), EdgeKind::Imports, "stdio.h")->resolution, Resolution::Unresolved);
+  const auto kernel_call = edge_named(r, p.id("fs/ext4/dir.c", "ext4_readdir"), EdgeKind::Calls, "kmalloc");
+  ASSERT_TRUE(kernel_call);
+  EXPECT_EQ(kernel_call->target, p.id("include/linux/slab.h", "kmalloc"));
+  EXPECT_EQ(kernel_call->resolution, Resolution::Import);
+  const auto tool_call = edge_named(r, p.id("tools/perf/util.c", "helper"), EdgeKind::Calls, "kmalloc");
+  ASSERT_TRUE(tool_call);
+  EXPECT_EQ(tool_call->target, p.id("tools/include/linux/slab.h", "kmalloc"));
+}
+
 TEST(CodeGraph, GoPackageQualifiedCall) {
   Project p;
   auto& u1 = p.file("internal/util/strings.go", Language::Go, "util");
