@@ -495,7 +495,10 @@ class Resolver {
     if (!segs.empty() && segs[0] == "crate") segs.erase(segs.begin());
     if (segs.empty()) return t;
     std::string rel;
-    for (std::string_view s : segs) rel += (rel.empty() ? "" : "/") + std::string(s);
+    for (std::string_view s : segs) {
+      if (!rel.empty()) rel += '/';
+      rel += s;
+    }
     for (const std::string& p : {rel + ".rs", rel + "/mod.rs"}) {
       Cands hits;
       for (std::uint32_t cand : ix_.files_with_basename(last_after(p, "/"))) {

@@ -9,6 +9,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -159,6 +160,47 @@ void slim_for_graph(ParsedFile& parsed) {
     std::string().swap(symbol.doc);
     if (!keep_signatures) std::string().swap(symbol.signature);
   }
+}
+
+// The graph-wide counts of a report as one meta value:
+// "files=N;partial=N;symbols=N;edges=N;unresolved=N;lang:python=N;...;edge:calls=N;..."
+std::string encode_summary(const IndexReport& r) {
+  std::string out = fmt::format("files={};partial={};symbols={};edges={};unresolved={}", r.files_total, r.files_partial,
+                                r.symbols, r.edges, r.unresolved_references);
+  for (const auto& [k, v] : r.files_by_language) out += fmt::format(";lang:{}={}", k, v);
+  for (const auto& [k, v] : r.edges_by_kind) out += fmt::format(";edge:{}={}", k, v);
+  return out;
+}
+
+bool decode_summary(std::string_view text, IndexReport& r) {
+  std::size_t found = 0;
+  while (!text.empty()) {
+    const std::size_t end = std::min(text.find(';'), text.size());
+    const std::string_view item = text.substr(0, end);
+    text.remove_prefix(std::min(end + 1, text.size()));
+    const std::size_t eq = item.find('=');
+    if (eq == std::string_view::npos) return false;
+    const std::string key(item.substr(0, eq));
+    std::size_t value = 0;
+    const auto digits = item.substr(eq + 1);
+    if (std::from_chars(digits.data(), digits.data() + digits.size(), value).ec != std::errc{}) return false;
+    if (key.starts_with("lang:")) {
+      r.files_by_language.emplace_back(key.substr(5), value);
+    } else if (key.starts_with("edge:")) {
+      r.edges_by_kind.emplace_back(key.substr(5), value);
+    } else {
+      std::size_t* field = key == "files"        ? &r.files_total
+                           : key == "partial"    ? &r.files_partial
+                           : key == "symbols"    ? &r.symbols
+                           : key == "edges"      ? &r.edges
+                           : key == "unresolved" ? &r.unresolved_references
+                                                 : nullptr;
+      if (field == nullptr) return false;
+      *field = value;
+      ++found;
+    }
+  }
+  return found == 5;
 }
 
 std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
@@ -426,6 +468,8 @@ Result<IndexReport> index_project(const fs::path& root_in, const IndexOptions& o
   if (write_error) return std::unexpected(*write_error);
   if (cancelled(options)) return make_error(ErrorCode::Cancelled, "indexing cancelled; the previous index is unchanged");
   report.seconds_parse = seconds_since(parse_start);
+  log::info("index: parsed {} files in {:.2f}s, peak RSS {}", report.files_parsed, report.seconds_parse,
+            format_bytes(peak_rss_bytes()));
 
   // --- files gone (deleted, now ignored, now binary/too large) ------------------------------------
   auto graph_start = Clock::now();
@@ -472,6 +516,8 @@ Result<IndexReport> index_project(const fs::path& root_in, const IndexOptions& o
     report.files_by_language.assign(by_language.begin(), by_language.end());
     graph::GraphResult graph = graph::build_graph(inputs);
     report.seconds_graph = seconds_since(graph_start);
+    log::info("index: resolved {} edges in {:.2f}s, peak RSS {}", graph.edges.size(), report.seconds_graph,
+              format_bytes(peak_rss_bytes()));
     if (cancelled(options)) return make_error(ErrorCode::Cancelled, "indexing cancelled; the previous index is unchanged");
 
     write_start = Clock::now();
@@ -486,15 +532,21 @@ Result<IndexReport> index_project(const fs::path& root_in, const IndexOptions& o
     for (auto status : {(*batch)->replace_edges(graph.edges), (*batch)->replace_ranks(graph.ranks)})
       if (!status) return std::unexpected(status.error());
   } else {
-    auto stats = live->stats();
-    if (!stats) return std::unexpected(stats.error());
-    report.files_total = stats->files;
-    report.files_partial = stats->partial_files;
-    report.symbols = stats->symbols;
-    report.edges = stats->edges;
-    report.unresolved_references = stats->unresolved_edges;
-    report.files_by_language = stats->files_by_language;
-    report.edges_by_kind = stats->edges_by_kind;
+    // Counts of the unchanged graph come from the last run's summary: COUNT(*) over millions of
+    // edges would cost seconds on a kernel-sized index.
+    auto summary = live->meta("summary");
+    if (!summary) return std::unexpected(summary.error());
+    if (!*summary || !decode_summary(**summary, report)) {
+      auto stats = live->stats();
+      if (!stats) return std::unexpected(stats.error());
+      report.files_total = stats->files;
+      report.files_partial = stats->partial_files;
+      report.symbols = stats->symbols;
+      report.edges = stats->edges;
+      report.unresolved_references = stats->unresolved_edges;
+      report.files_by_language = stats->files_by_language;
+      report.edges_by_kind = stats->edges_by_kind;
+    }
     write_start = Clock::now();
   }
 
@@ -502,6 +554,7 @@ Result<IndexReport> index_project(const fs::path& root_in, const IndexOptions& o
   report.generation = generation;
   const std::int64_t now = unix_now();
   for (auto status : {(*batch)->replace_skipped(report.skipped), (*batch)->set_meta("generation", std::to_string(generation)),
+                      (*batch)->set_meta("summary", encode_summary(report)),
                       (*batch)->set_meta("indexed_at", std::to_string(now)), (*batch)->set_meta("root", root.string()),
                       (*batch)->set_meta("ignored_count", std::to_string(report.ignored)),
                       (*batch)->set_meta("unsupported_count", std::to_string(report.unsupported))}) {

@@ -107,14 +107,23 @@ TEST_F(IndexerTest, FullIndexFindsSymbolsAndEdges) {
 TEST_F(IndexerTest, SecondRunParsesNothingAndTouchedFilesAreNotReparsed) {
   repo_.write_all(kRepo);
   const fs::path data = home_.path() / "data";
-  ASSERT_TRUE(index_into(data).has_value());
-  const std::string before = dump(index_into(data)->db_path);
+  auto first = index_into(data);
+  ASSERT_TRUE(first.has_value());
+  const std::string before = dump(first->db_path);
 
   auto again = index_into(data);
   ASSERT_TRUE(again.has_value());
   EXPECT_TRUE(again->incremental);
   EXPECT_EQ(again->files_parsed, 0u);
   EXPECT_EQ(again->files_unchanged, 7u);
+  // Nothing changed: same generation, and the summary reports the same graph.
+  EXPECT_EQ(again->generation, first->generation);
+  EXPECT_EQ(again->files_total, first->files_total);
+  EXPECT_EQ(again->symbols, first->symbols);
+  EXPECT_EQ(again->edges, first->edges);
+  EXPECT_EQ(again->unresolved_references, first->unresolved_references);
+  EXPECT_EQ(again->files_by_language, first->files_by_language);
+  EXPECT_EQ(again->edges_by_kind, first->edges_by_kind);
 
   // Same bytes, new mtime: hashed, not parsed.
   const fs::path core = repo_.path() / "pkg/core.py";
