@@ -12,13 +12,17 @@ declare -A allowed=(
   [store]="core graph store"
   [index]="core scan parse graph store index"
   [search]="core store search"
-  [cli]="core scan store index search cli"
+  [rpc]="core rpc"
+  [mcp]="core rpc mcp scan store index search"
+  [net]="core rpc mcp net"
+  [cli]="core scan store index search rpc mcp net cli"
 )
 declare -A third_party=(
   ["sqlite3.h"]=store
   ["tree_sitter/"]=parse
   ["CLI/"]=cli
-  ["nlohmann/"]=cli
+  ["nlohmann/"]=rpc
+  ["boost/"]=net
   ["xxhash.h"]=core
 )
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything cci needs to build and test on Debian 12: Debian packages, then the pinned
-# tree-sitter sources from the npm registry (package-lock.json, no install scripts run).
+# tree-sitter sources and the MCP TypeScript SDK of the e2e tests from the npm registry (lock
+# files, no install scripts run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,5 +32,16 @@ want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   echo "install-deps: npm ci (tree-sitter sources)" >&2
   npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
+  echo "$want" >"$stamp"
+fi
+
+# The official MCP TypeScript SDK for the end-to-end tests of `cci mcp-server` (tests/e2e/sdk),
+# pinned by its own lock file; same stamp as above.
+sdk=tests/e2e/sdk
+stamp=$sdk/node_modules/.cci-lock-hash
+want=$(sha256sum "$sdk/package-lock.json" | cut -d' ' -f1)
+if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+  echo "install-deps: npm ci in $sdk (MCP TypeScript SDK for the e2e tests)" >&2
+  (cd "$sdk" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
   echo "$want" >"$stamp"
 fi

@@ -30,6 +30,7 @@ int run(int argc, char** argv) {
   register_stats(app, global, exit_code);
   register_projects(app, global, exit_code);
   register_ignore(app, global, exit_code);
+  register_mcp(app, global, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

@@ -15,8 +15,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-nlohmann::json pairs_json(const std::vector<std::pair<std::string, std::size_t>>& items) {
-  nlohmann::json j = nlohmann::json::object();
+rpc::Json pairs_json(const std::vector<std::pair<std::string, std::size_t>>& items) {
+  rpc::Json j = rpc::Json::object();
   for (const auto& [k, v] : items) j[k] = v;
   return j;
 }
@@ -157,7 +157,7 @@ void register_projects(CLI::App& app, GlobalOptions& global, ExitSink exit_code)
     (void)list;
     (void)cmd;
     if (global.json) {
-      nlohmann::json arr = nlohmann::json::array();
+      rpc::Json arr = rpc::Json::array();
       for (const auto& p : *projects) {
         std::error_code ec;
         arr.push_back({{"root", p.root}, {"name", p.name}, {"database", p.db_path}, {"indexed_at", p.indexed_at},
@@ -197,7 +197,7 @@ void register_ignore(CLI::App& app, GlobalOptions& global, ExitSink exit_code) {
       return;
     }
     if (global.json) {
-      nlohmann::json arr = nlohmann::json::array();
+      rpc::Json arr = rpc::Json::array();
       for (const auto& s : *sources) arr.push_back({{"origin", s.origin}, {"patterns", s.patterns}});
       print_json({{"sources", arr}});
     } else {

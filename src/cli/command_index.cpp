@@ -66,12 +66,12 @@ std::string counts(const std::vector<std::pair<std::string, std::size_t>>& items
   return out;
 }
 
-nlohmann::json report_json(const index::IndexReport& r) {
-  nlohmann::json skipped = nlohmann::json::array();
+rpc::Json report_json(const index::IndexReport& r) {
+  rpc::Json skipped = rpc::Json::array();
   for (const auto& s : r.skipped) skipped.push_back({{"path", s.path}, {"reason", s.reason}, {"detail", s.detail}});
-  nlohmann::json langs = nlohmann::json::object();
+  rpc::Json langs = rpc::Json::object();
   for (const auto& [k, v] : r.files_by_language) langs[k] = v;
-  nlohmann::json edges = nlohmann::json::object();
+  rpc::Json edges = rpc::Json::object();
   for (const auto& [k, v] : r.edges_by_kind) edges[k] = v;
   return {{"root", r.root.string()},
           {"database", r.db_path.string()},

@@ -108,7 +108,7 @@ void register_search(CLI::App& app, GlobalOptions& global, ExitSink exit_code) {
       auto results = searcher.search(request);
       if (!results) return fail(global, results.error());
       if (global.json) {
-        nlohmann::json hits = nlohmann::json::array();
+        rpc::Json hits = rpc::Json::array();
         for (const auto& h : results->hits) {
           auto j = to_json(h.symbol, false);
           j["score"] = h.score;
@@ -149,7 +149,7 @@ void register_def(CLI::App& app, GlobalOptions& global, ExitSink exit_code) {
       auto defs = searcher.find_definition(args->name, *filter, args->limit);
       if (!defs) return fail(global, defs.error());
       if (global.json) {
-        nlohmann::json list = nlohmann::json::array();
+        rpc::Json list = rpc::Json::array();
         for (const auto& s : defs->symbols) list.push_back(to_json(s));
         print_json({{"name", args->name}, {"definitions", list}, {"suggestions", defs->suggestions}});
       } else if (defs->symbols.empty()) {
@@ -198,7 +198,7 @@ void register_refs(CLI::App& app, GlobalOptions& global, ExitSink exit_code) {
       auto refs = searcher.find_references(args->name, *filter, args->limit);
       if (!refs) return fail(global, refs.error());
       auto ref_json = [](const search::Reference& r) {
-        nlohmann::json j = to_json(r.edge);
+        rpc::Json j = to_json(r.edge);
         if (r.from) {
           j["from"] = {{"id", r.from->id}, {"qualified_name", r.from->qualified_name}, {"kind", to_string(r.from->kind)},
                        {"path", r.from->path}};
@@ -208,8 +208,8 @@ void register_refs(CLI::App& app, GlobalOptions& global, ExitSink exit_code) {
       };
       const bool found = !refs->resolved.empty() || !refs->unresolved.empty();
       if (global.json) {
-        nlohmann::json targets = nlohmann::json::array(), resolved = nlohmann::json::array(),
-                       unresolved = nlohmann::json::array();
+        rpc::Json targets = rpc::Json::array(), resolved = rpc::Json::array(),
+                       unresolved = rpc::Json::array();
         for (const auto& t : refs->targets) targets.push_back(to_json(t, false));
         for (const auto& r : refs->resolved) resolved.push_back(ref_json(r));
         for (const auto& r : refs->unresolved) unresolved.push_back(ref_json(r));
@@ -259,7 +259,7 @@ void register_callees(CLI::App& app, GlobalOptions& global, ExitSink exit_code) 
       auto callees = searcher.find_callees(args->name, *filter, args->limit);
       if (!callees) return fail(global, callees.error());
       if (global.json) {
-        nlohmann::json sources = nlohmann::json::array(), edges = nlohmann::json::array();
+        rpc::Json sources = rpc::Json::array(), edges = rpc::Json::array();
         for (const auto& s : callees->sources) sources.push_back(to_json(s, false));
         for (const auto& [e, target] : callees->edges) {
           auto j = to_json(e);
@@ -300,7 +300,7 @@ void register_outline(CLI::App& app, GlobalOptions& global, ExitSink exit_code) 
       auto symbols = searcher.outline(rel);
       if (!symbols) return fail(global, symbols.error());
       if (global.json) {
-        nlohmann::json list = nlohmann::json::array();
+        rpc::Json list = rpc::Json::array();
         for (const auto& s : *symbols) list.push_back(to_json(s, false));
         print_json({{"path", rel}, {"symbols", list}});
         return kExitOk;
@@ -344,7 +344,7 @@ void register_query(CLI::App& app, GlobalOptions& global, ExitSink exit_code) {
       auto symbols = searcher.important(*filter, args->limit);
       if (!symbols) return fail(global, symbols.error());
       if (global.json) {
-        nlohmann::json list = nlohmann::json::array();
+        rpc::Json list = rpc::Json::array();
         for (const auto& s : *symbols) list.push_back(to_json(s, false));
         print_json({{"results", list}});
       } else if (symbols->empty()) {

@@ -22,5 +22,6 @@ void register_query(CLI::App& app, GlobalOptions& global, ExitSink exit_code);
 void register_stats(CLI::App& app, GlobalOptions& global, ExitSink exit_code);
 void register_projects(CLI::App& app, GlobalOptions& global, ExitSink exit_code);
 void register_ignore(CLI::App& app, GlobalOptions& global, ExitSink exit_code);
+void register_mcp(CLI::App& app, GlobalOptions& global, ExitSink exit_code);
 
 }  // namespace cci::cli

@@ -7,8 +7,8 @@
 
 namespace cci::cli {
 
-nlohmann::json to_json(const store::SymbolRecord& s, bool with_doc) {
-  nlohmann::json j = {
+rpc::Json to_json(const store::SymbolRecord& s, bool with_doc) {
+  rpc::Json j = {
       {"id", s.id},
       {"name", s.name},
       {"qualified_name", s.qualified_name},
@@ -32,11 +32,11 @@ nlohmann::json to_json(const store::SymbolRecord& s, bool with_doc) {
   return j;
 }
 
-nlohmann::json to_json(const store::EdgeRecord& e) {
-  nlohmann::json j = {{"kind", to_string(e.kind)},     {"source", e.source},
+rpc::Json to_json(const store::EdgeRecord& e) {
+  rpc::Json j = {{"kind", to_string(e.kind)},     {"source", e.source},
                       {"resolution", to_string(e.resolution)}, {"name", e.target_name},
                       {"line", e.line},                {"column", e.col}};
-  j["target"] = e.target == 0 ? nlohmann::json(nullptr) : nlohmann::json(e.target);
+  j["target"] = e.target == 0 ? rpc::Json(nullptr) : rpc::Json(e.target);
   return j;
 }
 
@@ -69,8 +69,8 @@ void print(std::string_view text) {
   }
 }
 
-void print_json(const nlohmann::json& value) {
-  print(value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+void print_json(const rpc::Json& value) {
+  print(value.dump(2, ' ', false, rpc::Json::error_handler_t::replace));
   print("\n");
 }
 

@@ -1,7 +1,7 @@
 // cli/output.h — rendering helpers shared by the commands: JSON conversion and terminal text.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include "rpc/json.h"
 
 #include <string>
 #include <string_view>
@@ -14,8 +14,8 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitNoMatch = 1;
 inline constexpr int kExitUsage = 2;
 
-nlohmann::json to_json(const store::SymbolRecord& s, bool with_doc = true);
-nlohmann::json to_json(const store::EdgeRecord& e);
+rpc::Json to_json(const store::SymbolRecord& s, bool with_doc = true);
+rpc::Json to_json(const store::EdgeRecord& e);
 
 // "src/a.py:12"
 std::string location(const store::SymbolRecord& s);
@@ -28,7 +28,7 @@ bool stderr_is_terminal();
 
 // Writes `text` to stdout; a closed pipe (e.g. `| head`) is not an error.
 void print(std::string_view text);
-void print_json(const nlohmann::json& value);
+void print_json(const rpc::Json& value);
 void print_error(std::string_view message);
 
 }  // namespace cci::cli

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <set>
+#include <tuple>
 
 namespace cci::search {
 namespace {
@@ -28,14 +29,31 @@ std::string quote_phrase(const std::vector<std::string>& words) {
 }
 
 // Edges pointing at any of `targets`, with the referencing symbol looked up once per source.
+// Non-structural edges at one end of `id`, in (line, col) order. Queried per kind so that a
+// class's many contains edges never use up the limit meant for calls.
+Result<std::vector<store::EdgeRecord>> reference_edges(store::IndexStore& db, SymbolId id, bool incoming_edges,
+                                                        std::size_t limit) {
+  std::vector<store::EdgeRecord> out;
+  for (EdgeKind kind : {EdgeKind::Calls, EdgeKind::Inherits, EdgeKind::Implements, EdgeKind::Imports}) {
+    auto edges = incoming_edges ? db.edges_to(id, kind, limit) : db.edges_from(id, kind, limit);
+    if (!edges) return std::unexpected(edges.error());
+    out.insert(out.end(), std::make_move_iterator(edges->begin()), std::make_move_iterator(edges->end()));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const store::EdgeRecord& a, const store::EdgeRecord& b) {
+    return std::tie(a.line, a.col) < std::tie(b.line, b.col);
+  });
+  if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
+// Edges pointing at any of `targets`, with the referencing symbol looked up once per source.
 Result<std::vector<Reference>> incoming(store::IndexStore& db, const std::vector<store::SymbolRecord>& targets,
                                         std::size_t limit) {
   std::vector<Reference> out;
   for (const auto& target : targets) {
-    auto edges = db.edges_to(target.id, std::nullopt, limit);
+    auto edges = reference_edges(db, target.id, /*incoming_edges=*/true, limit);
     if (!edges) return std::unexpected(edges.error());
     for (auto& e : *edges) {
-      if (e.kind == EdgeKind::Contains) continue;
       if (out.size() >= limit) return out;
       auto from = db.symbol(e.source);
       if (!from) return std::unexpected(from.error());
@@ -151,10 +169,9 @@ Result<Callees> Searcher::find_callees(std::string_view name, const store::Symbo
   if (!defs) return std::unexpected(defs.error());
   out.sources = std::move(defs->symbols);
   for (const auto& source : out.sources) {
-    auto edges = store_.edges_from(source.id, std::nullopt, limit);
+    auto edges = reference_edges(store_, source.id, /*incoming_edges=*/false, limit);
     if (!edges) return std::unexpected(edges.error());
     for (auto& e : *edges) {
-      if (e.kind == EdgeKind::Contains) continue;
       if (out.edges.size() >= limit) return out;
       std::optional<store::SymbolRecord> target;
       if (e.target != 0) {

@@ -32,7 +32,8 @@ class SearcherTest : public ::testing::Test {
         {"net/http.py",
          "def parse_http_request(raw):\n    \"\"\"Parses a request.\"\"\"\n    return split_lines(raw)\n\n\n"
          "def split_lines(raw):\n    return raw.split('\\n')\n\n\n"
-         "class HttpClient:\n    def send(self, raw):\n        return parse_http_request(raw)\n"},
+         "class HttpClient:\n    def send(self, raw):\n        return parse_http_request(raw)\n\n\n"
+         "class HttpsClient(HttpClient):\n    def a(self):\n        pass\n\n    def b(self):\n        pass\n"},
         {"a/helpers.py", "def helper():\n    return 1\n"},
         {"b/helpers.py", "def helper():\n    return 2\n"},
         {"app.py", "def run():\n    return helper()\n"},
@@ -118,12 +119,27 @@ TEST_F(SearcherTest, ReferencesAndCalleesWithResolution) {
   EXPECT_EQ(callees->edges[0].second->qualified_name, "net.http.split_lines");
 }
 
+TEST_F(SearcherTest, ContainsEdgesNeverCrowdOutReferencesUnderALimit) {
+  // HttpsClient contains two methods; with limit 1 its one real outgoing edge must still come back.
+  auto callees = searcher_->find_callees("HttpsClient", {}, 1);
+  ASSERT_TRUE(callees.has_value());
+  ASSERT_EQ(callees->edges.size(), 1u);
+  EXPECT_EQ(callees->edges[0].first.kind, EdgeKind::Inherits);
+  ASSERT_TRUE(callees->edges[0].second.has_value());
+  EXPECT_EQ(callees->edges[0].second->qualified_name, "net.http.HttpClient");
+  auto refs = searcher_->find_references("HttpClient", {}, 1);
+  ASSERT_TRUE(refs.has_value());
+  ASSERT_EQ(refs->resolved.size(), 1u);
+  EXPECT_EQ(refs->resolved[0].edge.kind, EdgeKind::Inherits);
+}
+
 TEST_F(SearcherTest, OutlineInSourceOrderAndUnknownFile) {
   auto outline = searcher_->outline("net/http.py");
   ASSERT_TRUE(outline.has_value());
   std::vector<std::string> names;
   for (const auto& s : *outline) names.push_back(s.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"http.py", "parse_http_request", "split_lines", "HttpClient", "send"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"http.py", "parse_http_request", "split_lines", "HttpClient", "send",
+                                             "HttpsClient", "a", "b"}));
   auto missing = searcher_->outline("nope.py");
   ASSERT_FALSE(missing.has_value());
   EXPECT_EQ(missing.error().code, ErrorCode::NotFound);

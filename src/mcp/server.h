@@ -1,0 +1,202 @@
+// mcp/server.h — the Model Context Protocol server: lifecycle, tools, resources, prompts,
+// progress, cancellation, logging, pagination and completion, independent of any transport.
+//
+// A Server holds what all sessions share (registries, the worker pool, open project indexes). A
+// transport (stdio, WebSocket, Streamable HTTP in net/) opens one Session per connection and
+// feeds it complete incoming messages with Session::receive(); the session writes everything it
+// has to say through Outbound channels. Requests run on the server's worker pool, so a long tool
+// call never blocks the transport or other sessions; responses may come out of order.
+//
+// Thread safety: Server and Session are thread-safe. Outbound::send may be called from any
+// worker thread; implementations serialise their writes.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "rpc/json.h"
+#include "rpc/message.h"
+
+namespace cci::mcp {
+
+using rpc::Json;
+
+inline constexpr std::string_view kLatestProtocolVersion = "2025-11-25";
+// Newest first; initialize echoes the client's version when it is one of these.
+inline constexpr std::string_view kSupportedProtocolVersions[] = {"2025-11-25", "2025-06-18", "2025-03-26"};
+
+// Where a session's outgoing messages go (one serialised JSON-RPC message per call, no newline).
+class Outbound {
+ public:
+  virtual ~Outbound() = default;
+  virtual void send(std::string message) = 0;
+};
+
+struct ToolAnnotations {
+  std::optional<bool> read_only;     // readOnlyHint
+  std::optional<bool> destructive;   // destructiveHint
+  std::optional<bool> idempotent;    // idempotentHint
+  std::optional<bool> open_world;    // openWorldHint
+};
+
+enum class LogLevel { Debug = 0, Info, Notice, Warning, Error, Critical, Alert, Emergency };
+
+class ToolContext;
+
+struct ToolResult {
+  Json content = Json::array();         // [{type:"text", text:...}, ...]
+  std::optional<Json> structured;       // structuredContent (must match outputSchema when declared)
+  bool is_error = false;
+
+  static ToolResult text(std::string text);
+  static ToolResult error(std::string message);  // isError: true, the message tells the model what to fix
+};
+
+struct ToolSpec {
+  std::string name;
+  std::string title;
+  std::string description;
+  Json input_schema;                    // JSON Schema object; arguments are validated against it
+  std::optional<Json> output_schema;
+  ToolAnnotations annotations;
+  std::function<Result<ToolResult>(ToolContext&)> handler;  // runs on a worker thread
+};
+
+// What a tool handler can see and do while it runs.
+class ToolContext {
+ public:
+  virtual ~ToolContext() = default;
+  virtual const Json& arguments() const = 0;
+  // notifications/progress to the requester, if it sent a progressToken (no-op otherwise).
+  virtual void progress(double done, std::optional<double> total, std::string message = {}) = 0;
+  virtual bool cancelled() const = 0;   // notifications/cancelled arrived, or the session closed
+  virtual void log(LogLevel level, std::string logger, Json data) = 0;  // notifications/message, filtered by setLevel
+  // A request to the client (roots/list, sampling/createMessage, elicitation/create), sent on
+  // this request's channel; blocks this worker until the answer, the timeout or cancellation.
+  virtual Result<Json> request_client(std::string method, Json params, std::chrono::milliseconds timeout) = 0;
+  virtual const Json& client_capabilities() const = 0;
+  virtual const Json& client_info() const = 0;
+  // The directory tools default to: the client's first root (file:// URI), else the session's
+  // working directory (see SessionInfo::working_directory).
+  virtual std::filesystem::path default_project_path() = 0;
+};
+
+struct ResourceContent {
+  std::string uri;
+  std::string mime_type;
+  std::optional<std::string> text;
+  std::optional<std::string> blob_base64;
+};
+
+struct ResourceSpec {
+  std::string uri;
+  std::string name;
+  std::string title;
+  std::string description;
+  std::string mime_type;
+  std::function<Result<std::vector<ResourceContent>>()> read;
+};
+
+// Dynamic resources: listed page by page (cursor = opaque string) and read by URI.
+struct ResourceProvider {
+  std::string name;  // for diagnostics
+  // Returns resources after `cursor` (empty = from the start) and the next cursor (empty = end).
+  std::function<Result<std::pair<std::vector<ResourceSpec>, std::string>>(ToolContext&, const std::string& cursor,
+                                                                           std::size_t page_size)> list;
+  // nullopt when the URI is not this provider's; an error when it is but cannot be read.
+  std::function<std::optional<Result<std::vector<ResourceContent>>>(ToolContext&, const std::string& uri)> read;
+};
+
+struct ResourceTemplateSpec {
+  std::string uri_template;  // RFC 6570, e.g. "cci://file/{path}"
+  std::string name;
+  std::string title;
+  std::string description;
+  std::string mime_type;
+};
+
+struct PromptArgument {
+  std::string name;
+  std::string description;
+  bool required = false;
+};
+
+struct PromptSpec {
+  std::string name;
+  std::string title;
+  std::string description;
+  std::vector<PromptArgument> arguments;
+  // Returns {description?, messages:[{role, content}]}.
+  std::function<Result<Json>(ToolContext&, const Json& arguments)> get;
+  // Completion values for one argument given its partial value (completion/complete).
+  std::function<std::vector<std::string>(const std::string& argument, const std::string& value)> complete;
+};
+
+struct ServerOptions {
+  std::string name = "cci";
+  std::string title = "claude-code-indexer";
+  std::string version;
+  std::string instructions;
+  std::size_t worker_threads = 0;               // 0 = hardware concurrency
+  std::size_t max_message_bytes = 16u << 20;    // larger incoming messages are rejected
+  std::size_t max_concurrent_requests = 64;     // per session; beyond it requests get an error
+  std::size_t page_size = 100;                  // tools/list, resources/list, prompts/list
+};
+
+// Per-connection facts a transport knows.
+struct SessionInfo {
+  std::string transport;                        // "stdio", "websocket", "http"
+  std::filesystem::path working_directory;      // default project when the client has no roots
+};
+
+class Session;
+
+class Server {
+ public:
+  explicit Server(ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Registration happens before sessions open (not synchronised with running sessions).
+  void add_tool(ToolSpec tool);
+  void add_resource(ResourceSpec resource);
+  void add_resource_provider(ResourceProvider provider);
+  void add_resource_template(ResourceTemplateSpec resource_template);
+  void add_prompt(PromptSpec prompt);
+
+  // `out` receives everything not tied to a request channel (and, for stdio and WebSocket,
+  // everything: pass the same channel to receive()).
+  std::shared_ptr<Session> open_session(std::shared_ptr<Outbound> out, SessionInfo info);
+
+  const ServerOptions& options() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+class Session {
+ public:
+  virtual ~Session() = default;
+  // One complete incoming message (a line, a frame, a POST body). Responses and notifications
+  // about this message go to `channel` (Streamable HTTP passes the POST's stream; others pass
+  // nullptr = the session's outbound). Oversized, malformed and batch input is answered with the
+  // JSON-RPC error the spec names; nothing is ever thrown.
+  virtual void receive(std::string_view message, std::shared_ptr<Outbound> channel = nullptr) = 0;
+  // The transport is gone: in-flight work is cancelled and nothing more is sent.
+  virtual void close() = 0;
+  virtual bool initialized() const = 0;
+  virtual std::string protocol_version() const = 0;  // negotiated, empty before initialize
+  virtual std::size_t in_flight() const = 0;         // requests still running (for HTTP stream lifetime)
+};
+
+}  // namespace cci::mcp
