@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything cci needs to build and test on Debian 12: Debian packages, then the pinned
-# tree-sitter sources and the MCP TypeScript SDK of the e2e tests from the npm registry (lock
-# files, no install scripts run).
+# tree-sitter sources, the MCP TypeScript SDK of the e2e tests and the MCP conformance suite (with
+# the Node 22 it runs on) from the npm registry (lock files, no install scripts run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +9,7 @@ packages=(
   build-essential cmake pkg-config git ca-certificates
   libsqlite3-dev libfmt-dev libcli11-dev nlohmann-json3-dev libxxhash-dev libmimalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libboost-dev
 )
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
@@ -43,5 +44,16 @@ want=$(sha256sum "$sdk/package-lock.json" | cut -d' ' -f1)
 if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   echo "install-deps: npm ci in $sdk (MCP TypeScript SDK for the e2e tests)" >&2
   (cd "$sdk" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$want" >"$stamp"
+fi
+
+# The official MCP conformance suite and the Node 22 it needs (tests/conformance), pinned by its
+# own lock file; same stamp as above.
+conformance=tests/conformance
+stamp=$conformance/node_modules/.cci-lock-hash
+want=$(sha256sum "$conformance/package-lock.json" | cut -d' ' -f1)
+if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+  echo "install-deps: npm ci in $conformance (MCP conformance suite, Node 22)" >&2
+  (cd "$conformance" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
   echo "$want" >"$stamp"
 fi

@@ -10,6 +10,7 @@
 #include <exception>
 #include <map>
 #include <mutex>
+#include <set>
 #include <utility>
 
 #include "core/log.h"
@@ -364,6 +365,8 @@ class SessionImpl final : public Session, public std::enable_shared_from_this<Se
   std::filesystem::path default_project_path(const RequestState& state);
   const Json& client_capabilities() const { return client_capabilities_; }
   const Json& client_info() const { return client_info_; }
+  // notifications/resources/updated on the session's own channel, if the client subscribed.
+  void resource_updated(const std::string& uri);
 
  private:
   void handle(rpc::Message message, const std::shared_ptr<Outbound>& channel,
@@ -385,6 +388,7 @@ class SessionImpl final : public Session, public std::enable_shared_from_this<Se
   std::expected<Json, RpcError> prompts_get(RequestState& state);
   std::expected<Json, RpcError> complete(RequestState& state);
   std::expected<Json, RpcError> set_level(const Json& params);
+  std::expected<Json, RpcError> subscription(const Json& params, bool subscribe);
 
   Server::Impl& server_;
   std::shared_ptr<Outbound> out_;
@@ -404,6 +408,7 @@ class SessionImpl final : public Session, public std::enable_shared_from_this<Se
   std::map<std::string, std::shared_ptr<RequestState>> requests_;               // guarded by mutex_
   std::map<std::string, std::shared_ptr<PendingClientRequest>> client_requests_;  // guarded by mutex_
   std::optional<std::optional<std::filesystem::path>> root_cache_;               // guarded by mutex_
+  std::set<std::string> subscriptions_;                                          // guarded by mutex_
 };
 
 class ToolContextImpl final : public ToolContext {
@@ -546,7 +551,8 @@ void SessionImpl::handle_request(rpc::Request request, const std::shared_ptr<Out
     reply(std::unexpected(RpcError{ec::kInvalidRequest, "Server not initialized: send initialize first", std::nullopt}));
     return;
   }
-  if (!known_method(request.method)) {
+  const bool subscription_method = request.method == "resources/subscribe" || request.method == "resources/unsubscribe";
+  if (!known_method(request.method) && !(subscription_method && server_.options.resource_subscriptions)) {
     reply(std::unexpected(RpcError{ec::kMethodNotFound, "Method not found: " + request.method, std::nullopt}));
     return;
   }
@@ -648,7 +654,7 @@ std::expected<Json, RpcError> SessionImpl::initialize(const Json& params) {
   if (!o.title.empty()) server_info["title"] = o.title;
   // Only what this server implements: no subscriptions and no list_changed notifications.
   Json caps = {{"tools", {{"listChanged", false}}},
-               {"resources", Json::object()},
+               {"resources", o.resource_subscriptions ? Json{{"subscribe", true}} : Json::object()},
                {"prompts", Json::object()},
                {"logging", Json::object()},
                {"completions", Json::object()}};
@@ -777,6 +783,10 @@ std::expected<Json, RpcError> SessionImpl::dispatch(RequestState& state) {
   if (m == "prompts/get") return prompts_get(state);
   if (m == "completion/complete") return complete(state);
   if (m == "logging/setLevel") return set_level(state.params);
+  if (server_.options.resource_subscriptions) {
+    if (m == "resources/subscribe") return subscription(state.params, true);
+    if (m == "resources/unsubscribe") return subscription(state.params, false);
+  }
   return std::unexpected(RpcError{ec::kMethodNotFound, "Method not found: " + m, std::nullopt});
 }
 
@@ -987,6 +997,29 @@ std::expected<Json, RpcError> SessionImpl::set_level(const Json& params) {
   return Json::object();
 }
 
+std::expected<Json, RpcError> SessionImpl::subscription(const Json& params, bool subscribe) {
+  const auto uri = params.find("uri");
+  if (uri == params.end() || !uri->is_string()) {
+    return std::unexpected(invalid_params(std::string(subscribe ? "resources/subscribe" : "resources/unsubscribe") +
+                                          " needs params.uri"));
+  }
+  std::lock_guard lock(mutex_);
+  if (subscribe) {
+    subscriptions_.insert(uri->get<std::string>());
+  } else {
+    subscriptions_.erase(uri->get<std::string>());
+  }
+  return Json::object();
+}
+
+void SessionImpl::resource_updated(const std::string& uri) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!subscriptions_.contains(uri)) return;
+  }
+  send(nullptr, rpc::serialize_notification("notifications/resources/updated", Json{{"uri", uri}}));
+}
+
 }  // namespace
 
 Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
@@ -1031,5 +1064,17 @@ std::shared_ptr<Session> Server::open_session(std::shared_ptr<Outbound> out, Ses
 }
 
 const ServerOptions& Server::options() const { return impl_->options; }
+
+void Server::notify_resource_updated(const std::string& uri) {
+  std::vector<std::shared_ptr<Session>> open;
+  {
+    std::lock_guard lock(impl_->sessions_mutex);
+    for (const auto& weak : impl_->sessions) {
+      if (auto session = weak.lock()) open.push_back(std::move(session));
+    }
+  }
+  // Every Session this server hands out is a SessionImpl (open_session).
+  for (const auto& session : open) std::static_pointer_cast<SessionImpl>(session)->resource_updated(uri);
+}
 
 }  // namespace cci::mcp

@@ -148,6 +148,10 @@ struct ServerOptions {
   std::size_t max_message_bytes = 16u << 20;    // larger incoming messages are rejected
   std::size_t max_concurrent_requests = 64;     // per session; beyond it requests get an error
   std::size_t page_size = 100;                  // tools/list, resources/list, prompts/list
+  // Declare `resources.subscribe` and answer resources/subscribe and resources/unsubscribe;
+  // Server::notify_resource_updated then reaches the subscribed sessions. Off: both methods are
+  // unknown (-32601), as for a server whose resources never change.
+  bool resource_subscriptions = false;
 };
 
 // Per-connection facts a transport knows.
@@ -177,6 +181,10 @@ class Server {
   std::shared_ptr<Session> open_session(std::shared_ptr<Outbound> out, SessionInfo info);
 
   const ServerOptions& options() const;
+
+  // Sends notifications/resources/updated {uri} to every open session subscribed to `uri`
+  // (needs ServerOptions::resource_subscriptions). Safe from any thread.
+  void notify_resource_updated(const std::string& uri);
 
   struct Impl;
 

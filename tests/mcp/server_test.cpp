@@ -603,6 +603,33 @@ TEST_F(ServerTest, ResourceTemplatesList) {
   EXPECT_EQ(r["resourceTemplates"][0]["uriTemplate"], "cci://file/{path}");
 }
 
+TEST_F(ServerTest, ResourceSubscriptionsWhenEnabled) {
+  ServerOptions options = make_options();
+  options.resource_subscriptions = true;
+  Server server(options);
+  auto out = std::make_shared<Recorder>();
+  auto session = server.open_session(out, SessionInfo{"test", "/"});
+  session->receive(req(1, "initialize", {{"protocolVersion", "2025-11-25"}, {"capabilities", Json::object()}}));
+  EXPECT_EQ(out->response(1)["result"]["capabilities"]["resources"], Json::parse(R"({"subscribe":true})"));
+  session->receive(note("notifications/initialized"));
+
+  session->receive(req(2, "resources/subscribe", {{"uri", "test://a"}}));
+  EXPECT_EQ(out->response(2)["result"], Json::object());
+  session->receive(req(3, "resources/subscribe", Json::object()));
+  EXPECT_EQ(out->response(3)["error"]["code"], -32602);
+
+  server.notify_resource_updated("test://b");  // not subscribed: nothing
+  server.notify_resource_updated("test://a");
+  const auto is_update = [](const Json& m) { return m.value("method", "") == "notifications/resources/updated"; };
+  EXPECT_EQ(out->wait_for(is_update)["params"], Json::parse(R"({"uri":"test://a"})"));
+  EXPECT_EQ(out->with_method("notifications/resources/updated").size(), 1u);
+
+  session->receive(req(4, "resources/unsubscribe", {{"uri", "test://a"}}));
+  EXPECT_EQ(out->response(4)["result"], Json::object());
+  server.notify_resource_updated("test://a");  // sent synchronously, so nothing can still be on its way
+  EXPECT_EQ(out->with_method("notifications/resources/updated").size(), 1u);
+}
+
 TEST_F(ServerTest, PromptsListAndGet) {
   initialize();
   const Json list = call(1, "prompts/list")["result"]["prompts"];

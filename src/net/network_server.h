@@ -1,0 +1,52 @@
+// net/network_server.h — MCP over the network: one TCP port serving WebSocket (subprotocol
+// "mcp", one JSON-RPC message per text frame, connection = session) and Streamable HTTP on /mcp
+// (POST with JSON or SSE responses, 202 for notifications/responses, GET standalone SSE stream,
+// DELETE ends the session, Mcp-Session-Id, MCP-Protocol-Version checks, SSE priming event and
+// `retry`, resumption with Last-Event-ID, idle-session expiry). Built on Boost.Asio/Beast.
+//
+// Security: binds loopback by default; validates Host and Origin on every request (403 on a
+// present-and-foreign Origin, 421/403 on a foreign Host); when a bearer token is configured every
+// request must carry `Authorization: Bearer <token>` (401 otherwise); binding a non-loopback
+// address without a token is refused at start.
+//
+// Thread safety: start() returns a running server; stop() may be called from any thread
+// (e.g. a signal handler thread) and waits for in-flight requests up to a bound.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "mcp/server.h"
+
+namespace cci::net {
+
+struct NetworkOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;                          // 0 = an ephemeral port (see NetworkServer::port)
+  std::string bearer_token;                        // empty = none (refused on non-loopback hosts)
+  std::vector<std::string> allowed_origins;        // extra Origins besides http(s)://localhost|127.0.0.1|[::1][:port]
+  std::size_t io_threads = 2;
+  std::chrono::seconds session_idle_timeout{1800}; // Streamable HTTP sessions without traffic expire
+  std::size_t max_message_bytes = 16u << 20;       // HTTP body / WebSocket message limit (413 / close 1009)
+  std::filesystem::path working_directory;         // default project for sessions (empty = current dir)
+};
+
+class NetworkServer {
+ public:
+  // Binds and starts serving. Errors: the address is in use or not loopback without a token, ...
+  static Result<std::unique_ptr<NetworkServer>> start(mcp::Server& server, NetworkOptions options);
+  virtual ~NetworkServer() = default;
+
+  virtual std::uint16_t port() const = 0;   // the bound port
+  virtual std::string host() const = 0;
+  virtual void stop() = 0;                  // graceful: stop accepting, close sessions, join threads
+  virtual void wait() = 0;                  // blocks until stop() completes
+  virtual std::size_t open_sessions() const = 0;
+};
+
+}  // namespace cci::net
