@@ -4,13 +4,22 @@
 #   pystdlib  = /usr/lib/python3.11 (libpython3.11-stdlib), copied without __pycache__/dist-packages
 #   linux     = linux-source-6.1 (/usr/src/linux-source-6.1.tar.xz), extracted
 # Usage: bench/run.sh [--runs N] [--linux-runs N] [--corpus pystdlib|linux|all]
+#        bench/run.sh --mcp [--requests N] [--corpus ...]
+#   --mcp: MCP round trips instead (bench/mcp_bench.cpp): `tools/call search_code` over stdio,
+#   WebSocket and Streamable HTTP with 1 and 16 clients, beside a fresh `cci search` process.
+#   The indexes live in $CCI_BENCH_HOME (default build/bench-home/<corpus>) and are reused, so
+#   the kernel is indexed once. Results: bench/results/mcp-<timestamp>.json.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 runs=5
 linux_runs=1
 corpus=all
+mcp=0
+requests=2000
 while (($#)); do
   case $1 in
+    --mcp) mcp=1; shift ;;
+    --requests) requests=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --linux-runs) linux_runs=$2; shift 2 ;;
     --corpus) corpus=$2; shift 2 ;;
@@ -31,7 +40,7 @@ if ((${#need[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-"$here/scripts/build.sh" "$here/build/bench" -DCCI_BUILD_TESTS=OFF
+"$here/scripts/build.sh" "$here/build/bench" -DCCI_BUILD_TESTS=OFF -DCCI_BUILD_BENCH=ON
 corpora=${CCI_BENCH_CORPORA:-$here/bench/corpora}
 mkdir -p "$corpora"
 if [[ ! -d $corpora/pystdlib ]]; then
@@ -52,6 +61,48 @@ if [[ -d $corpora/linux.tmp || ( -d $corpora/linux && ! -f $corpora/linux/.cci-b
   sed -i -e '/^\/\*$/d' -e '/^!\/debian\/$/d' "$tree/.gitignore"
   touch "$tree/.cci-bench-ready"
   [[ $tree == "$corpora/linux" ]] || mv "$tree" "$corpora/linux"
+fi
+
+if ((mcp)); then
+  cci=$here/build/bench/tools/cci/cci
+  homes=${CCI_BENCH_HOME:-$here/build/bench-home}
+  declare -A terms=(
+    [pystdlib]=parse,HTTPConnection,urlopen,read,write,open,close,socket,thread,lock,json,decode,encode,path,request,format
+    [linux]=kmalloc,spin_lock_irqsave,ext4_readdir,mutex_lock,kfree,copy_from_user,schedule,irq,pci,usb,alloc,free,init,read,write,lock
+  )
+  names=(pystdlib linux)
+  [[ $corpus == all ]] || names=("$corpus")
+  stamp=$(date +%Y%m%d-%H%M%S)
+  parts=()
+  for name in "${names[@]}"; do
+    export CCI_HOME=$homes/$name
+    mkdir -p "$CCI_HOME"
+    # Incremental: a no-op when the index is current (seconds for the kernel).
+    "$cci" index "$corpora/$name" --quiet >/dev/null
+    part=$(mktemp)
+    "$here/build/bench/bench/mcp_bench" --cci "$cci" --project "$corpora/$name" --name "$name" \
+      --terms "${terms[$name]}" --requests "$requests" --json "$part"
+    parts+=("$part")
+  done
+  mkdir -p "$here/bench/results"
+  out=$here/bench/results/mcp-$stamp.json
+  python3 - "$out" "$cci" "${parts[@]}" <<'PY'
+import json, os, subprocess, sys
+out, cci, parts = sys.argv[1], sys.argv[2], sys.argv[3:]
+meta = {"cpus": os.cpu_count(), "uname": " ".join(os.uname()),
+        "cci_version": subprocess.run([cci, "--version"], capture_output=True, text=True).stdout.strip()}
+results = [json.load(open(p)) for p in parts]
+json.dump({"machine": meta, "results": results}, open(out, "w"), indent=2)
+print(f"\n{'corpus':<9} {'transport':<10} {'clients':>7} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>9}")
+for r in results:
+    for run in r["runs"]:
+        print(f"{r['corpus']:<9} {run['transport']:<10} {run['clients']:>7} {run['p50_ms']:>8.3f} "
+              f"{run['p99_ms']:>8.3f} {run['requests_per_s']:>9.0f}")
+    print(f"{r['corpus']:<9} {'cci search':<10} {'(fresh process, median)':>27} {r['cli_search']['median_ms']:.2f} ms")
+print(f"\nwrote {out}")
+PY
+  rm -f "${parts[@]}"
+  exit 0
 fi
 
 args=(--cci "$here/build/bench/tools/cci/cci" --out "$here/bench/results")

@@ -10,6 +10,9 @@ packages=(
   libsqlite3-dev libfmt-dev libcli11-dev nlohmann-json3-dev libxxhash-dev libmimalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev
+  # scripts/fuzz.sh: libFuzzer. clang-16, not the default clang-14: libstdc++ 12's std::expected
+  # needs conditionally trivial special members, which clang implements from 16 on.
+  clang-16 libclang-rt-16-dev llvm
 )
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 

@@ -31,19 +31,47 @@ ProjectService::ProjectService(fs::path data_dir, std::size_t max_connections)
 
 ProjectService::~ProjectService() = default;
 
+ProjectService::RegistryStamp ProjectService::registry_stamp() const {
+  RegistryStamp stamp;
+  struct ::stat st {};
+  const fs::path db = data_dir_ / "registry.db";
+  if (::stat(db.c_str(), &st) == 0) {
+    stamp.db_mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+    stamp.db_size = static_cast<std::int64_t>(st.st_size);
+  }
+  const fs::path wal = data_dir_ / "registry.db-wal";
+  if (::stat(wal.c_str(), &st) == 0) {
+    stamp.wal_mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+    stamp.wal_size = static_cast<std::int64_t>(st.st_size);
+  }
+  return stamp;
+}
+
 Result<store::ProjectRecord> ProjectService::resolve(const fs::path& start) {
   const fs::path dir = canonical_root(start);
-  // Registry is one connection per thread; opening it is a single small SQLite open, cheap
-  // next to any query a tool runs, so it is not cached.
+  // A warm tool call must not pay for opening the registry: every registration writes
+  // registry.db or its WAL, so an unchanged pair of stats means an unchanged answer.
+  const RegistryStamp stamp = registry_stamp();
+  {
+    std::lock_guard lock(mutex_);
+    if (stamp == resolved_stamp_) {
+      if (auto it = resolved_.find(dir.string()); it != resolved_.end()) {
+        last_project_ = it->second;
+        return it->second;
+      }
+    } else {
+      resolved_.clear();
+      resolved_stamp_ = stamp;
+    }
+  }
   auto registry = store::Registry::open(data_dir_);
   if (!registry) return std::unexpected(registry.error());
   auto found = (*registry)->find_enclosing(dir);
   if (!found) return std::unexpected(found.error());
   if (!*found) return std::unexpected(not_indexed(dir.string()));
-  {
-    std::lock_guard lock(mutex_);
-    last_project_ = **found;
-  }
+  std::lock_guard lock(mutex_);
+  last_project_ = **found;
+  if (stamp == resolved_stamp_) resolved_.insert_or_assign(dir.string(), **found);
   return std::move(**found);
 }
 

@@ -86,7 +86,17 @@ class ProjectService {
 
   std::filesystem::path data_dir_;
   std::size_t max_connections_;
+  // registry.db and its WAL as last seen: while neither changed, resolutions are served from
+  // resolved_ instead of opening the registry on every tool call.
+  struct RegistryStamp {
+    std::int64_t db_mtime_ns = -1, db_size = -1, wal_mtime_ns = -1, wal_size = -1;
+    bool operator==(const RegistryStamp&) const = default;
+  };
+  RegistryStamp registry_stamp() const;
+
   mutable std::mutex mutex_;
+  RegistryStamp resolved_stamp_;                                 // guarded by mutex_
+  std::map<std::string, store::ProjectRecord> resolved_;         // canonical dir -> project, guarded by mutex_
   std::map<Key, Entry> cache_;
   std::uint64_t tick_ = 0;
   std::optional<store::ProjectRecord> last_project_;

@@ -1044,6 +1044,10 @@ class NetworkServerImpl final : public NetworkServer {
     acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
       if (!ec) {
+        // Without TCP_NODELAY a WebSocket message split into two frames waits for the peer's
+        // delayed ACK (~40 ms per round trip, measured in bench/mcp_bench).
+        beast::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
         auto conn = std::make_shared<HttpConnection>(*this, std::move(socket));
         register_connection(conn);
         conn->run();

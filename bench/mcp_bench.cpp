@@ -1,0 +1,531 @@
+// bench/mcp_bench.cpp — MCP round-trip benchmark: `tools/call search_code` against a running
+// `cci mcp-server` over stdio (pipes), WebSocket and Streamable HTTP, with 1 and N concurrent
+// clients, and the same questions through a fresh `cci search` process, all in one run.
+//
+// Each client is a thread with its own connection and session: initialize, notifications/
+// initialized, warm-up calls, then timed sequential round trips (send, wait for the matching
+// response). All clients of a run start together; requests/s = all calls / wall time of the run.
+// The servers are started by this program (stdio: one process per client, as hosts launch it;
+// network: one `--listen 127.0.0.1:0` process all clients connect to). CCI_HOME comes from the
+// environment, so the caller chooses which index is read. Output: a table on stdout and, with
+// --json, the figures as JSON.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <barrier>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using Json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::string cci = "cci";
+  std::string project = ".";
+  std::string name = "corpus";
+  std::vector<std::string> terms = {"parse", "open", "read", "write", "init", "get", "close", "error",
+                                    "buffer", "lock", "list", "create", "free", "request", "connect", "format"};
+  std::vector<std::string> transports = {"stdio", "websocket", "http"};
+  std::vector<int> clients = {1, 16};
+  int requests = 2000;   // timed calls per client
+  int warmup = 200;      // untimed calls per client first (page cache, SQLite statement caches)
+  int cli_runs = 10;     // fresh `cci search` processes per term
+  std::string json_out;
+};
+
+std::vector<std::string> split(const std::string& text, char sep) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, sep);) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+[[noreturn]] void die(const std::string& message) {
+  std::fprintf(stderr, "mcp_bench: %s\n", message.c_str());
+  std::exit(1);
+}
+
+std::string initialize_message() {
+  return Json{{"jsonrpc", "2.0"},
+              {"id", 0},
+              {"method", "initialize"},
+              {"params",
+               {{"protocolVersion", "2025-11-25"},
+                {"capabilities", Json::object()},
+                {"clientInfo", {{"name", "mcp_bench"}, {"version", "1"}}}}}}
+      .dump();
+}
+
+const std::string kInitialized = R"({"jsonrpc":"2.0","method":"notifications/initialized"})";
+
+std::string search_message(std::int64_t id, const std::string& term) {
+  return Json{{"jsonrpc", "2.0"},
+              {"id", id},
+              {"method", "tools/call"},
+              {"params", {{"name", "search_code"}, {"arguments", {{"terms", term}, {"limit", 10}}}}}}
+      .dump();
+}
+
+// A response must carry our id and a successful, non-error tool result; anything else means the
+// benchmark is not measuring what it claims (e.g. the project is not indexed).
+void check_response(const std::string& text, std::int64_t id) {
+  const Json j = Json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.contains("id") || j["id"] != id) die("unexpected message: " + text.substr(0, 300));
+  if (!j.contains("result")) die("error response: " + text.substr(0, 300));
+  if (j["result"].value("isError", false)) die("tool error: " + text.substr(0, 500));
+}
+
+// One client: a connection with an initialised session that does blocking round trips.
+class Client {
+ public:
+  virtual ~Client() = default;
+  virtual std::string call(const std::string& message) = 0;  // sends a request, returns its response
+  virtual void notify(const std::string& message) = 0;
+};
+
+// ---- child processes -------------------------------------------------------------------------
+
+struct Child {
+  pid_t pid = -1;
+  int in = -1;   // its stdin (we write)
+  int out = -1;  // its stdout (we read)
+  int err = -1;  // its stderr, when captured
+};
+
+Child spawn(const std::vector<std::string>& argv, const std::string& cwd, bool pipe_stdio, bool pipe_stderr) {
+  int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+  if (pipe_stdio && (pipe2(in_pipe, O_CLOEXEC) != 0 || pipe2(out_pipe, O_CLOEXEC) != 0)) die("pipe failed");
+  if (pipe_stderr && pipe2(err_pipe, O_CLOEXEC) != 0) die("pipe failed");
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) die("fork failed");
+  if (pid == 0) {
+    const int null_fd = open("/dev/null", O_RDWR);
+    dup2(pipe_stdio ? in_pipe[0] : null_fd, 0);
+    dup2(pipe_stdio ? out_pipe[1] : null_fd, 1);
+    dup2(pipe_stderr ? err_pipe[1] : null_fd, 2);
+    if (chdir(cwd.c_str()) != 0) _exit(126);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  Child child;
+  child.pid = pid;
+  if (pipe_stdio) {
+    close(in_pipe[0]);
+    close(out_pipe[1]);
+    child.in = in_pipe[1];
+    child.out = out_pipe[0];
+  }
+  if (pipe_stderr) {
+    close(err_pipe[1]);
+    child.err = err_pipe[0];
+  }
+  return child;
+}
+
+int wait_child(Child& child) {
+  if (child.in >= 0) close(child.in);
+  int status = 0;
+  waitpid(child.pid, &status, 0);
+  if (child.out >= 0) close(child.out);
+  if (child.err >= 0) close(child.err);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// ---- stdio -----------------------------------------------------------------------------------
+
+class StdioClient final : public Client {
+ public:
+  StdioClient(const Options& options) : child_(spawn({options.cci, "mcp-server"}, options.project, true, false)) {}
+  ~StdioClient() override { wait_child(child_); }  // EOF on stdin ends the server
+
+  std::string call(const std::string& message) override {
+    write_line(message);
+    return read_line();
+  }
+  void notify(const std::string& message) override { write_line(message); }
+
+ private:
+  void write_line(const std::string& message) {
+    std::string line = message + "\n";
+    std::size_t done = 0;
+    while (done < line.size()) {
+      const ssize_t n = write(child_.in, line.data() + done, line.size() - done);
+      if (n <= 0) die("write to mcp-server failed");
+      done += static_cast<std::size_t>(n);
+    }
+  }
+  std::string read_line() {
+    while (true) {
+      if (const auto nl = buffer_.find('\n'); nl != std::string::npos) {
+        std::string line = buffer_.substr(0, nl);
+        buffer_.erase(0, nl + 1);
+        return line;
+      }
+      char chunk[65536];
+      const ssize_t n = read(child_.out, chunk, sizeof chunk);
+      if (n <= 0) die("mcp-server closed stdout");
+      buffer_.append(chunk, static_cast<std::size_t>(n));
+    }
+  }
+
+  Child child_;
+  std::string buffer_;
+};
+
+// ---- WebSocket -------------------------------------------------------------------------------
+
+class WebSocketClient final : public Client {
+ public:
+  explicit WebSocketClient(std::uint16_t port) : ws_(io_) {
+    tcp::resolver resolver(io_);
+    asio::connect(beast::get_lowest_layer(ws_), resolver.resolve("127.0.0.1", std::to_string(port)));
+    beast::get_lowest_layer(ws_).set_option(tcp::no_delay(true));
+    ws_.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
+      req.set(http::field::sec_websocket_protocol, "mcp");
+    }));
+    ws_.handshake("127.0.0.1:" + std::to_string(port), "/mcp");
+    ws_.text(true);
+  }
+  ~WebSocketClient() override {
+    beast::error_code ec;
+    ws_.close(websocket::close_code::normal, ec);
+  }
+
+  std::string call(const std::string& message) override {
+    ws_.write(asio::buffer(message));
+    buffer_.clear();
+    ws_.read(buffer_);
+    return beast::buffers_to_string(buffer_.data());
+  }
+  void notify(const std::string& message) override { ws_.write(asio::buffer(message)); }
+
+ private:
+  asio::io_context io_;
+  websocket::stream<tcp::socket> ws_;
+  beast::flat_buffer buffer_;
+};
+
+// ---- Streamable HTTP -------------------------------------------------------------------------
+
+class HttpClient final : public Client {
+ public:
+  explicit HttpClient(std::uint16_t port) : socket_(io_), host_("127.0.0.1:" + std::to_string(port)) {
+    tcp::resolver resolver(io_);
+    asio::connect(socket_, resolver.resolve("127.0.0.1", std::to_string(port)));
+    socket_.set_option(tcp::no_delay(true));
+  }
+  ~HttpClient() override {
+    if (session_.empty()) return;
+    http::request<http::string_body> req{http::verb::delete_, "/mcp", 11};
+    req.set(http::field::host, host_);
+    req.set("Mcp-Session-Id", session_);
+    beast::error_code ec;
+    http::write(socket_, req, ec);
+    http::response<http::string_body> res;
+    if (!ec) http::read(socket_, buffer_, res, ec);
+  }
+
+  std::string call(const std::string& message) override { return body_message(post(message)); }
+  void notify(const std::string& message) override {
+    auto res = post(message);
+    if (res.result_int() != 202) die("notification answered " + std::to_string(res.result_int()));
+  }
+
+ private:
+  http::response<http::string_body> post(const std::string& message) {
+    http::request<http::string_body> req{http::verb::post, "/mcp", 11};
+    req.set(http::field::host, host_);
+    req.set(http::field::content_type, "application/json");
+    req.set(http::field::accept, "application/json, text/event-stream");
+    if (!session_.empty()) {
+      req.set("Mcp-Session-Id", session_);
+      req.set("MCP-Protocol-Version", "2025-11-25");
+    }
+    req.body() = message;
+    req.prepare_payload();
+    http::write(socket_, req);
+    http::response<http::string_body> res;
+    http::read(socket_, buffer_, res);
+    if (session_.empty()) {
+      if (auto it = res.find("Mcp-Session-Id"); it != res.end()) session_ = std::string(it->value());
+    }
+    return res;
+  }
+
+  // A JSON body, or the last `data:` event of an SSE body that holds a response.
+  static std::string body_message(const http::response<http::string_body>& res) {
+    if (res.result_int() != 200) die("HTTP " + std::to_string(res.result_int()) + ": " + res.body().substr(0, 300));
+    const auto type = res[http::field::content_type];
+    if (type.find("text/event-stream") == std::string_view::npos) return res.body();
+    std::string last;
+    std::istringstream in(res.body());
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("data:", 0) != 0) continue;
+      std::string data = line.substr(5);
+      if (!data.empty() && data.front() == ' ') data.erase(0, 1);
+      if (!data.empty() && data.back() == '\r') data.pop_back();
+      if (data.find("\"result\"") != std::string::npos || data.find("\"error\"") != std::string::npos) last = data;
+    }
+    return last;
+  }
+
+  asio::io_context io_;
+  tcp::socket socket_;
+  std::string host_;
+  std::string session_;
+  beast::flat_buffer buffer_;
+};
+
+// ---- the network server process ----------------------------------------------------------------
+
+struct NetworkProcess {
+  Child child;
+  std::uint16_t port = 0;
+  std::thread drain;  // keeps reading its stderr so logging never blocks the server
+
+  explicit NetworkProcess(const Options& options) {
+    child = spawn({options.cci, "mcp-server", "--listen", "127.0.0.1:0"}, options.project, false, true);
+    std::string seen;
+    const auto deadline = Clock::now() + std::chrono::seconds(20);
+    while (port == 0) {
+      if (Clock::now() > deadline) die("mcp-server --listen did not report its port: " + seen);
+      pollfd p{child.err, POLLIN, 0};
+      if (poll(&p, 1, 200) <= 0) continue;
+      char chunk[4096];
+      const ssize_t n = read(child.err, chunk, sizeof chunk);
+      if (n <= 0) die("mcp-server --listen exited: " + seen);
+      seen.append(chunk, static_cast<std::size_t>(n));
+      const auto at = seen.find("listening on http://127.0.0.1:");
+      if (at != std::string::npos) {
+        const auto digits = at + std::strlen("listening on http://127.0.0.1:");
+        const auto end = seen.find('/', digits);
+        if (end != std::string::npos) port = static_cast<std::uint16_t>(std::stoi(seen.substr(digits, end - digits)));
+      }
+    }
+    drain = std::thread([fd = child.err] {
+      char chunk[4096];
+      while (read(fd, chunk, sizeof chunk) > 0) {
+      }
+    });
+  }
+  ~NetworkProcess() {
+    kill(child.pid, SIGTERM);
+    int status = 0;
+    waitpid(child.pid, &status, 0);
+    drain.join();
+    close(child.err);
+  }
+};
+
+// ---- measurement -------------------------------------------------------------------------------
+
+struct Figures {
+  std::string transport;
+  int clients = 0;
+  std::size_t calls = 0;
+  double p50_ms = 0, p90_ms = 0, p99_ms = 0, max_ms = 0, mean_ms = 0;
+  double requests_per_s = 0;
+  double wall_s = 0;
+};
+
+double percentile(std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  const auto index = static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
+  return sorted[std::min(index, sorted.size() - 1)];
+}
+
+Figures run(const Options& options, const std::string& transport, int clients,
+            const std::function<std::unique_ptr<Client>()>& connect) {
+  std::vector<std::vector<double>> samples(static_cast<std::size_t>(clients));
+  std::barrier ready(clients + 1);
+  std::barrier done(clients + 1);
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      auto client = connect();
+      check_response(client->call(initialize_message()), 0);
+      client->notify(kInitialized);
+      std::int64_t id = 1;
+      const auto& terms = options.terms;
+      for (int i = 0; i < options.warmup; ++i, ++id) {
+        check_response(client->call(search_message(id, terms[static_cast<std::size_t>(id + c) % terms.size()])), id);
+      }
+      auto& mine = samples[static_cast<std::size_t>(c)];
+      mine.reserve(static_cast<std::size_t>(options.requests));
+      ready.arrive_and_wait();
+      for (int i = 0; i < options.requests; ++i, ++id) {
+        const std::string message = search_message(id, terms[static_cast<std::size_t>(id + c) % terms.size()]);
+        const auto start = Clock::now();
+        const std::string response = client->call(message);
+        mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+        check_response(response, id);
+      }
+      done.arrive_and_wait();
+    });
+  }
+  ready.arrive_and_wait();
+  const auto start = Clock::now();
+  done.arrive_and_wait();
+  const double wall = std::chrono::duration<double>(Clock::now() - start).count();
+  for (auto& t : threads) t.join();
+
+  std::vector<double> all;
+  for (const auto& s : samples) all.insert(all.end(), s.begin(), s.end());
+  std::sort(all.begin(), all.end());
+  Figures f;
+  f.transport = transport;
+  f.clients = clients;
+  f.calls = all.size();
+  f.p50_ms = percentile(all, 0.50);
+  f.p90_ms = percentile(all, 0.90);
+  f.p99_ms = percentile(all, 0.99);
+  f.max_ms = all.empty() ? 0 : all.back();
+  double sum = 0;
+  for (double v : all) sum += v;
+  f.mean_ms = all.empty() ? 0 : sum / static_cast<double>(all.size());
+  f.wall_s = wall;
+  f.requests_per_s = static_cast<double>(all.size()) / wall;
+  return f;
+}
+
+// Median wall time of a fresh `cci search TERM --limit 10 --json` per term, then the median of those.
+Json cli_search(const Options& options, double& overall_median_ms) {
+  Json per_term = Json::array();
+  std::vector<double> medians;
+  for (std::size_t t = 0; t < std::min<std::size_t>(options.terms.size(), 4); ++t) {
+    std::vector<double> walls;
+    for (int r = 0; r < options.cli_runs; ++r) {
+      const auto start = Clock::now();
+      Child child = spawn({options.cci, "search", options.terms[t], "--limit", "10", "--json"}, options.project, false, false);
+      const int rc = wait_child(child);
+      walls.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+      if (rc != 0 && rc != 1) die("cci search exited with " + std::to_string(rc));
+    }
+    std::sort(walls.begin(), walls.end());
+    const double median = walls[walls.size() / 2];
+    medians.push_back(median);
+    per_term.push_back({{"term", options.terms[t]}, {"median_ms", median}});
+  }
+  std::sort(medians.begin(), medians.end());
+  overall_median_ms = medians[medians.size() / 2];
+  return per_term;
+}
+
+Options parse_args(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) die("missing value for " + a);
+      return argv[++i];
+    };
+    if (a == "--cci") o.cci = value();
+    else if (a == "--project") o.project = value();
+    else if (a == "--name") o.name = value();
+    else if (a == "--terms") o.terms = split(value(), ',');
+    else if (a == "--transports") o.transports = split(value(), ',');
+    else if (a == "--clients") {
+      o.clients.clear();
+      for (const auto& c : split(value(), ',')) o.clients.push_back(std::stoi(c));
+    } else if (a == "--requests") o.requests = std::stoi(value());
+    else if (a == "--warmup") o.warmup = std::stoi(value());
+    else if (a == "--cli-runs") o.cli_runs = std::stoi(value());
+    else if (a == "--json") o.json_out = value();
+    else die("unknown option " + a +
+             " (options: --cci --project --name --terms a,b --transports stdio,websocket,http --clients 1,16 "
+             "--requests N --warmup N --cli-runs N --json FILE)");
+  }
+  if (o.terms.empty()) die("--terms is empty");
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);
+  const Options options = parse_args(argc, argv);
+  std::vector<Figures> results;
+  std::unique_ptr<NetworkProcess> network;
+  for (const auto& transport : options.transports) {
+    if (transport != "stdio" && !network) network = std::make_unique<NetworkProcess>(options);
+    for (const int clients : options.clients) {
+      std::function<std::unique_ptr<Client>()> connect;
+      if (transport == "stdio") {
+        connect = [&] { return std::make_unique<StdioClient>(options); };
+      } else if (transport == "websocket") {
+        connect = [&] { return std::make_unique<WebSocketClient>(network->port); };
+      } else if (transport == "http") {
+        connect = [&] { return std::make_unique<HttpClient>(network->port); };
+      } else {
+        die("unknown transport " + transport);
+      }
+      results.push_back(run(options, transport, clients, connect));
+      const auto& f = results.back();
+      std::printf("%-9s %-10s clients %2d  p50 %7.3f ms  p90 %7.3f ms  p99 %7.3f ms  max %7.2f ms  %9.0f req/s\n",
+                  options.name.c_str(), f.transport.c_str(), f.clients, f.p50_ms, f.p90_ms, f.p99_ms, f.max_ms,
+                  f.requests_per_s);
+      std::fflush(stdout);
+    }
+  }
+  network.reset();
+
+  double cli_median = 0;
+  Json cli = options.cli_runs > 0 ? cli_search(options, cli_median) : Json::array();
+  if (options.cli_runs > 0) {
+    std::printf("%-9s %-10s fresh `cci search` process: median %.2f ms\n", options.name.c_str(), "cli", cli_median);
+  }
+
+  if (!options.json_out.empty()) {
+    Json runs = Json::array();
+    for (const auto& f : results) {
+      runs.push_back({{"transport", f.transport}, {"clients", f.clients}, {"calls", f.calls},
+                      {"p50_ms", f.p50_ms}, {"p90_ms", f.p90_ms}, {"p99_ms", f.p99_ms}, {"max_ms", f.max_ms},
+                      {"mean_ms", f.mean_ms}, {"requests_per_s", f.requests_per_s}, {"wall_s", f.wall_s}});
+    }
+    Json out = {{"corpus", options.name},
+                {"project", options.project},
+                {"requests_per_client", options.requests},
+                {"warmup_per_client", options.warmup},
+                {"terms", options.terms},
+                {"runs", runs},
+                {"cli_search", {{"median_ms", cli_median}, {"per_term", cli}, {"runs_per_term", options.cli_runs}}}};
+    std::ofstream(options.json_out) << out.dump(2) << "\n";
+  }
+  return 0;
+}
