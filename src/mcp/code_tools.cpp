@@ -1091,7 +1091,6 @@ Result<ToolResult> Tools::find_references(ToolContext& ctx) {
   search::Searcher searcher(*call->db);
   // Resolved and unresolved lists are each capped at `cap`; read as one list (resolved first),
   // that is enough to cut the page [offset, offset + limit) and know whether more exist.
-  // The Searcher's per-target LIMIT also counts the target's one incoming `contains` edge, hence +1.
   const std::size_t cap = *offset + *limit + 1;
   auto refs = searcher.find_references(*name, *filter, cap + 1);
   if (!refs) return std::unexpected(refs.error());
@@ -1149,37 +1148,17 @@ struct CalleeList {
   std::vector<std::string> suggestions;
 };
 
-// Searcher::find_callees semantics (definitions named `name`, their outgoing non-contains edges
-// in position order, with target symbols), but edges are read per kind: a LIMIT over all edges
-// of a class or file is used up by its `contains` edges, which would hide calls from a page.
+// Searcher::find_callees plus the "did you mean" names when nothing is defined under `name`.
 Result<CalleeList> collect_callees(store::IndexStore& db, std::string_view name, const store::SymbolFilter& filter,
                                    std::size_t cap) {
-  CalleeList out;
   search::Searcher searcher(db);
-  auto defs = searcher.find_definition(name, filter, 20);
-  if (!defs) return std::unexpected(defs.error());
-  out.sources = std::move(defs->symbols);
-  out.suggestions = std::move(defs->suggestions);
-  for (const auto& source : out.sources) {
-    std::vector<store::EdgeRecord> edges;
-    for (EdgeKind kind : {EdgeKind::Imports, EdgeKind::Calls, EdgeKind::Inherits, EdgeKind::Implements}) {
-      auto some = db.edges_from(source.id, kind, cap);
-      if (!some) return std::unexpected(some.error());
-      for (auto& e : *some) edges.push_back(std::move(e));
-    }
-    std::sort(edges.begin(), edges.end(), [](const store::EdgeRecord& x, const store::EdgeRecord& y) {
-      return std::tie(x.line, x.col, x.kind, x.target, x.target_name) < std::tie(y.line, y.col, y.kind, y.target, y.target_name);
-    });
-    for (auto& e : edges) {
-      if (out.edges.size() >= cap) return out;
-      std::optional<store::SymbolRecord> target;
-      if (e.target != 0) {
-        auto t = db.symbol(e.target);
-        if (!t) return std::unexpected(t.error());
-        target = std::move(*t);
-      }
-      out.edges.emplace_back(std::move(e), std::move(target));
-    }
+  auto callees = searcher.find_callees(name, filter, cap);
+  if (!callees) return std::unexpected(callees.error());
+  CalleeList out{std::move(callees->sources), std::move(callees->edges), {}};
+  if (out.sources.empty()) {
+    auto defs = searcher.find_definition(name, filter, 1);
+    if (!defs) return std::unexpected(defs.error());
+    out.suggestions = std::move(defs->suggestions);
   }
   return out;
 }
