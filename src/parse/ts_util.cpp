@@ -113,6 +113,21 @@ std::uint32_t count_error_nodes(TSNode root) {
   return errors;
 }
 
+std::int32_t add_reference(ParsedFile& out, RefKind kind, std::string_view name, std::string qualifier,
+                           std::int32_t from, TSNode at) {
+  if (name.empty()) return -1;
+  Reference r;
+  r.kind = kind;
+  r.name = std::string(name);
+  r.qualifier = std::move(qualifier);
+  r.from = from;
+  const TSPoint p = ts_node_start_point(at);
+  r.line = p.row + 1;
+  r.col = p.column + 1;
+  out.references.push_back(std::move(r));
+  return static_cast<std::int32_t>(out.references.size() - 1);
+}
+
 int32_t add_symbol(ParsedFile& out, Symbol symbol) {
   out.symbols.push_back(std::move(symbol));
   return static_cast<int32_t>(out.symbols.size() - 1);

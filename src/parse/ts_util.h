@@ -51,6 +51,11 @@ std::uint32_t count_error_nodes(TSNode root);
 
 int32_t add_symbol(ParsedFile& out, Symbol symbol);
 
+// Appends a reference located at the start of `at` (1-based line and column) and returns its
+// index; an empty name is dropped (-1).
+std::int32_t add_reference(ParsedFile& out, RefKind kind, std::string_view name, std::string qualifier,
+                           std::int32_t from, TSNode at);
+
 
 }  // namespace cci::parse::detail
 

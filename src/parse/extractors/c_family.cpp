@@ -491,18 +491,10 @@ class Extractor {
     return Scope{idx, idx, idx, false, sc.internal};
   }
 
-  void add_ref(RefKind kind, std::string name, std::string qualifier, std::int32_t from, TSNode at) {
-    if (name.empty()) return;
-    Reference r;
-    r.kind = kind;
-    r.name = std::move(name);
-    r.qualifier = std::move(qualifier);
-    r.from = from;
-    const TSPoint p = ts_node_start_point(at);
-    r.line = p.row + 1;
-    r.col = p.column + 1;
-    ctx_.out.references.push_back(std::move(r));
+  void add_ref(RefKind kind, std::string_view name, std::string qualifier, std::int32_t from, TSNode at) {
+    add_reference(ctx_.out, kind, name, std::move(qualifier), from, at);
   }
+
 
   // `a`, `this`, `a.b`, `a->b->c`, `ns::x`: a receiver that names something; else "?".
   std::string receiver(TSNode arg) const {

@@ -67,17 +67,9 @@ class GoExtractor {
   }
 
   void add_ref(RefKind kind, std::string_view name, std::string qualifier, std::int32_t from, TSNode at) {
-    if (name.empty()) return;
-    Reference r;
-    r.kind = kind;
-    r.name = std::string(name);
-    r.qualifier = std::move(qualifier);
-    r.from = from;
-    const TSPoint p = ts_node_start_point(at);
-    r.line = p.row + 1;
-    r.col = p.column + 1;
-    ctx_.out.references.push_back(std::move(r));
+    add_reference(ctx_.out, kind, name, std::move(qualifier), from, at);
   }
+
 
   TSNode span_node(TSNode spec) const {
     return !ts_node_is_null(group_node_) && ts_node_named_child(group_node_, 0).id == spec.id ? group_node_ : spec;

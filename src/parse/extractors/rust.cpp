@@ -128,18 +128,9 @@ class RustExtractor {
   }
 
   std::int32_t add_ref(RefKind kind, std::string_view name, std::string qualifier, std::int32_t from, TSNode at) {
-    if (name.empty()) return -1;
-    Reference r;
-    r.kind = kind;
-    r.name = std::string(name);
-    r.qualifier = std::move(qualifier);
-    r.from = from;
-    const TSPoint p = ts_node_start_point(at);
-    r.line = p.row + 1;
-    r.col = p.column + 1;
-    ctx_.out.references.push_back(std::move(r));
-    return static_cast<std::int32_t>(ctx_.out.references.size() - 1);
+    return add_reference(ctx_.out, kind, name, std::move(qualifier), from, at);
   }
+
 
   // `Foo<T>`, `a::Foo`, `&mut Foo` → the simple name node.
   static TSNode type_name_node(TSNode t) {
