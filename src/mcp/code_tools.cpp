@@ -1019,6 +1019,24 @@ Json definitions_output_schema() {
                        {"project", "name", "definitions", "truncated"});
 }
 
+// The arguments find_references and find_callees share: a symbol and a page of its edges.
+struct SymbolPageQuery {
+  std::string name;
+  std::size_t limit = 0;
+  std::size_t offset = 0;
+};
+
+Result<SymbolPageQuery> symbol_page_query(const Json& a) {
+  auto name = get_string(a, "name");
+  if (!name) return std::unexpected(name.error());
+  if (name->empty()) return bad_argument("name is empty: pass a symbol name, qualified name or id");
+  auto limit = get_count(a, "limit", 50, 1, 500);
+  if (!limit) return std::unexpected(limit.error());
+  auto offset = get_count(a, "offset", 0, 0, 1000000);
+  if (!offset) return std::unexpected(offset.error());
+  return SymbolPageQuery{std::move(*name), *limit, *offset};
+}
+
 Result<ToolResult> Tools::find_definition(ToolContext& ctx) {
   const Json& a = args_of(ctx);
   auto name = get_string(a, "name");
@@ -1077,13 +1095,8 @@ Json edge_schema() {
 
 Result<ToolResult> Tools::find_references(ToolContext& ctx) {
   const Json& a = args_of(ctx);
-  auto name = get_string(a, "name");
-  auto limit = get_count(a, "limit", 50, 1, 500);
-  auto offset = get_count(a, "offset", 0, 0, 1000000);
-  if (!name) return std::unexpected(name.error());
-  if (!limit) return std::unexpected(limit.error());
-  if (!offset) return std::unexpected(offset.error());
-  if (name->empty()) return bad_argument("name is empty: pass a symbol name, qualified name or id");
+  auto query = symbol_page_query(a);
+  if (!query) return std::unexpected(query.error());
   auto call = open_project(ctx);
   if (!call) return std::unexpected(call.error());
   auto filter = parse_filter(a, call->project);
@@ -1091,11 +1104,11 @@ Result<ToolResult> Tools::find_references(ToolContext& ctx) {
   search::Searcher searcher(*call->db);
   // Resolved and unresolved lists are each capped at `cap`; read as one list (resolved first),
   // that is enough to cut the page [offset, offset + limit) and know whether more exist.
-  const std::size_t cap = *offset + *limit + 1;
-  auto refs = searcher.find_references(*name, *filter, cap + 1);
+  const std::size_t cap = query->offset + query->limit + 1;
+  auto refs = searcher.find_references(query->name, *filter, cap);
   if (!refs) return std::unexpected(refs.error());
   if (refs->targets.empty() && refs->resolved.empty() && refs->unresolved.empty())
-    return make_error(ErrorCode::NotFound, not_found_message(*name, refs->suggestions));
+    return make_error(ErrorCode::NotFound, not_found_message(query->name, refs->suggestions));
 
   Budget budget(max_chars_);
   Json targets = Json::array();
@@ -1106,14 +1119,14 @@ Result<ToolResult> Tools::find_references(ToolContext& ctx) {
     targets.push_back(symbol_json(t));
   }
   if (refs->targets.size() > 10) text += fmt::format("  (and {} more definitions)\n", refs->targets.size() - 10);
-  if (refs->targets.empty()) text += fmt::format("no definition of {} in the project (external or not indexed)\n", *name);
+  if (refs->targets.empty()) text += fmt::format("no definition of {} in the project (external or not indexed)\n", query->name);
   budget.take(text.size(), targets.dump().size());
 
   const std::size_t total = refs->resolved.size() + refs->unresolved.size();
   Json resolved = Json::array(), unresolved = Json::array();
   std::string resolved_text, unresolved_text;
   std::size_t shown = 0;
-  for (std::size_t i = *offset; i < total && shown < *limit; ++i) {
+  for (std::size_t i = query->offset; i < total && shown < query->limit; ++i) {
     const bool is_resolved = i < refs->resolved.size();
     const search::Reference& r = is_resolved ? refs->resolved[i] : refs->unresolved[i - refs->resolved.size()];
     Json j = edge_json(r.edge, r.from);
@@ -1134,11 +1147,11 @@ Result<ToolResult> Tools::find_references(ToolContext& ctx) {
                         plural(unresolved.size(), "unresolved reference")) +
             unresolved_text;
   Json structured = {{"project", call->project.root},
-                     {"name", *name},
+                     {"name", query->name},
                      {"definitions", std::move(targets)},
                      {"references", std::move(resolved)},
                      {"unresolved", std::move(unresolved)}};
-  add_paging(structured, text, total > *offset + shown, *offset + shown);
+  add_paging(structured, text, total > query->offset + shown, query->offset + shown);
   return text_result(std::move(text), std::move(structured));
 }
 
@@ -1165,20 +1178,15 @@ Result<CalleeList> collect_callees(store::IndexStore& db, std::string_view name,
 
 Result<ToolResult> Tools::find_callees(ToolContext& ctx) {
   const Json& a = args_of(ctx);
-  auto name = get_string(a, "name");
-  auto limit = get_count(a, "limit", 50, 1, 500);
-  auto offset = get_count(a, "offset", 0, 0, 1000000);
-  if (!name) return std::unexpected(name.error());
-  if (!limit) return std::unexpected(limit.error());
-  if (!offset) return std::unexpected(offset.error());
-  if (name->empty()) return bad_argument("name is empty: pass a symbol name, qualified name or id");
+  auto query = symbol_page_query(a);
+  if (!query) return std::unexpected(query.error());
   auto call = open_project(ctx);
   if (!call) return std::unexpected(call.error());
   auto filter = parse_filter(a, call->project);
   if (!filter) return std::unexpected(filter.error());
-  auto callees = collect_callees(*call->db, *name, *filter, *offset + *limit + 1);
+  auto callees = collect_callees(*call->db, query->name, *filter, query->offset + query->limit + 1);
   if (!callees) return std::unexpected(callees.error());
-  if (callees->sources.empty()) return make_error(ErrorCode::NotFound, not_found_message(*name, callees->suggestions));
+  if (callees->sources.empty()) return make_error(ErrorCode::NotFound, not_found_message(query->name, callees->suggestions));
   std::unordered_map<SymbolId, const store::SymbolRecord*> sources;
   Json defs = Json::array();
   for (const auto& s : callees->sources) {
@@ -1191,7 +1199,7 @@ Result<ToolResult> Tools::find_callees(ToolContext& ctx) {
   std::string text;
   SymbolId current = 0;
   std::size_t shown = 0;
-  for (std::size_t i = *offset; i < callees->edges.size() && shown < *limit; ++i) {
+  for (std::size_t i = query->offset; i < callees->edges.size() && shown < query->limit; ++i) {
     const auto& [e, target] = callees->edges[i];
     auto it = sources.find(e.source);
     const store::SymbolRecord* source = it == sources.end() ? nullptr : it->second;
@@ -1213,10 +1221,10 @@ Result<ToolResult> Tools::find_callees(ToolContext& ctx) {
   }
   if (list.empty()) {
     for (const auto& s : callees->sources) text += fmt::format("{} {}  {}\n", to_string(s.kind), display_name(s), location(s));
-    text += *offset ? "no more callees\n" : "calls nothing in the index\n";
+    text += query->offset ? "no more callees\n" : "calls nothing in the index\n";
   }
-  Json structured = {{"project", call->project.root}, {"name", *name}, {"definitions", std::move(defs)}, {"callees", std::move(list)}};
-  add_paging(structured, text, callees->edges.size() > *offset + shown, *offset + shown);
+  Json structured = {{"project", call->project.root}, {"name", query->name}, {"definitions", std::move(defs)}, {"callees", std::move(list)}};
+  add_paging(structured, text, callees->edges.size() > query->offset + shown, query->offset + shown);
   return text_result(std::move(text), std::move(structured));
 }
 
