@@ -2,6 +2,14 @@
 // `cci mcp-server` over stdio (pipes), WebSocket and Streamable HTTP, with 1 and N concurrent
 // clients, and the same questions through a fresh `cci search` process, all in one run.
 //
+// With --daemon it measures every path a user can take to the persistent daemon (issue 4) side
+// by side: a fresh `cci mcp-server` process per request (stdio-per-request), a long-lived
+// `cci mcp-proxy` session bridged over WebSocket (proxy-ws) and the Unix socket (proxy-unix), a
+// direct WebSocket session (daemon-ws), the C++ client library (client-lib), a fresh `cci search`
+// process with and without the daemon, `rg -w` over the corpus, and proxy spawn → first answer.
+// The daemon is started here (`cci mcp-daemon start --port 0`, in the caller's CCI_HOME) with the
+// result cache on or off (--cache-mb), and its RSS is read from its own status report.
+//
 // Each client is a thread with its own connection and session: initialize, notifications/
 // initialized, warm-up calls, then timed sequential round trips (send, wait for the matching
 // response). All clients of a run start together; requests/s = all calls / wall time of the run.
@@ -16,6 +24,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <barrier>
 #include <boost/asio/connect.hpp>
@@ -40,6 +49,8 @@
 #include <thread>
 #include <vector>
 
+#include "client/client.h"
+
 namespace {
 
 namespace asio = boost::asio;
@@ -62,6 +73,10 @@ struct Options {
   int warmup = 200;      // untimed calls per client first (page cache, SQLite statement caches)
   int cli_runs = 10;     // fresh `cci search` processes per term
   std::string json_out;
+  bool daemon = false;   // start a daemon and measure the daemon paths
+  int cache_mb = 64;     // the daemon's result cache (0 = off: every call runs the query)
+  int fresh_runs = 30;   // stdio-per-request calls, proxy spawns, rg runs
+  std::string corpus_dir;  // for rg (default: --project)
 };
 
 std::vector<std::string> split(const std::string& text, char sep) {
@@ -125,7 +140,8 @@ struct Child {
   int err = -1;  // its stderr, when captured
 };
 
-Child spawn(const std::vector<std::string>& argv, const std::string& cwd, bool pipe_stdio, bool pipe_stderr) {
+Child spawn(const std::vector<std::string>& argv, const std::string& cwd, bool pipe_stdio, bool pipe_stderr,
+            const std::vector<std::string>& env = {}) {
   int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
   if (pipe_stdio && (pipe2(in_pipe, O_CLOEXEC) != 0 || pipe2(out_pipe, O_CLOEXEC) != 0)) die("pipe failed");
   if (pipe_stderr && pipe2(err_pipe, O_CLOEXEC) != 0) die("pipe failed");
@@ -140,7 +156,8 @@ Child spawn(const std::vector<std::string>& argv, const std::string& cwd, bool p
     dup2(pipe_stdio ? out_pipe[1] : null_fd, 1);
     dup2(pipe_stderr ? err_pipe[1] : null_fd, 2);
     if (chdir(cwd.c_str()) != 0) _exit(126);
-    execv(args[0], args.data());
+    for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
+    execvp(args[0], args.data());
     _exit(127);
   }
   Child child;
@@ -167,11 +184,16 @@ int wait_child(Child& child) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+double percentile(std::vector<double>& sorted, double p);
+
 // ---- stdio -----------------------------------------------------------------------------------
 
 class StdioClient final : public Client {
  public:
-  StdioClient(const Options& options) : child_(spawn({options.cci, "mcp-server"}, options.project, true, false)) {}
+  explicit StdioClient(const Options& options) : StdioClient(options, {options.cci, "mcp-server"}, {}) {}
+  // Any stdio MCP server: `cci mcp-server`, or `cci mcp-proxy` with MCP_SERVER_URL in `env`.
+  StdioClient(const Options& options, const std::vector<std::string>& argv, const std::vector<std::string>& env)
+      : child_(spawn(argv, options.project, true, false, env)) {}
   ~StdioClient() override { wait_child(child_); }  // EOF on stdin ends the server
 
   std::string call(const std::string& message) override {
@@ -212,12 +234,13 @@ class StdioClient final : public Client {
 
 class WebSocketClient final : public Client {
  public:
-  explicit WebSocketClient(std::uint16_t port) : ws_(io_) {
+  explicit WebSocketClient(std::uint16_t port, const std::string& token = {}) : ws_(io_) {
     tcp::resolver resolver(io_);
     asio::connect(beast::get_lowest_layer(ws_), resolver.resolve("127.0.0.1", std::to_string(port)));
     beast::get_lowest_layer(ws_).set_option(tcp::no_delay(true));
-    ws_.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
+    ws_.set_option(websocket::stream_base::decorator([token](websocket::request_type& req) {
       req.set(http::field::sec_websocket_protocol, "mcp");
+      if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
     }));
     ws_.handshake("127.0.0.1:" + std::to_string(port), "/mcp");
     ws_.text(true);
@@ -311,6 +334,106 @@ class HttpClient final : public Client {
   std::string session_;
   beast::flat_buffer buffer_;
 };
+
+// ---- a fresh `cci mcp-server` process per request --------------------------------------------
+
+// What a host without our daemon pays per question: spawn, initialize, one call, exit. The
+// session-level initialize of run() is answered locally; each timed call does the real one.
+class FreshProcessClient final : public Client {
+ public:
+  explicit FreshProcessClient(const Options& options) : options_(options) {}
+  std::string call(const std::string& message) override {
+    const Json request = Json::parse(message);
+    if (request["method"] == "initialize") return Json{{"jsonrpc", "2.0"}, {"id", request["id"]}, {"result", Json::object()}}.dump();
+    StdioClient server(options_);
+    check_response(server.call(initialize_message()), 0);
+    server.notify(kInitialized);
+    return server.call(message);
+  }
+  void notify(const std::string&) override {}
+
+ private:
+  const Options& options_;
+};
+
+// ---- the C++ client library ------------------------------------------------------------------
+
+// run() speaks JSON-RPC text; the library speaks methods and results, so this adapter pays one
+// parse and one dump per call (a few microseconds) on top of the library's own round trip.
+class LibraryClient final : public Client {
+ public:
+  explicit LibraryClient(cci::client::Client& client) : client_(client) {}
+  std::string call(const std::string& message) override {
+    Json request = Json::parse(message);
+    if (request["method"] == "initialize") return Json{{"jsonrpc", "2.0"}, {"id", request["id"]}, {"result", Json::object()}}.dump();
+    auto result = client_.request(request["method"].get<std::string>(), std::move(request["params"]));
+    if (!result) die("client library: " + result.error().message);
+    return Json{{"jsonrpc", "2.0"}, {"id", request["id"]}, {"result", std::move(*result)}}.dump();
+  }
+  void notify(const std::string&) override {}
+
+ private:
+  cci::client::Client& client_;
+};
+
+// ---- the daemon --------------------------------------------------------------------------------
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string run_capture(const std::vector<std::string>& argv, const std::string& cwd) {
+  Child child = spawn(argv, cwd, true, false);
+  close(child.in);
+  child.in = -1;
+  std::string out;
+  char chunk[4096];
+  for (ssize_t n; (n = read(child.out, chunk, sizeof chunk)) > 0;) out.append(chunk, static_cast<std::size_t>(n));
+  const int rc = wait_child(child);
+  if (rc != 0) die(argv[1] + " " + argv[2] + " exited with " + std::to_string(rc) + ": " + out);
+  return out;
+}
+
+struct Daemon {
+  const Options& options;
+  std::string home;
+  std::uint16_t port = 0;
+  std::string socket;
+  std::string token;
+  long pid = 0;
+
+  explicit Daemon(const Options& o) : options(o) {
+    const char* env_home = std::getenv("CCI_HOME");
+    if (env_home == nullptr) die("--daemon needs CCI_HOME (the data directory holding the index)");
+    home = env_home;
+    run_capture({options.cci, "mcp-daemon", "start", "--port", "0", "--cache-mb", std::to_string(options.cache_mb)},
+                options.project);
+    const Json state = Json::parse(read_text(home + "/daemon.json"));
+    port = state["port"].get<std::uint16_t>();
+    socket = state["socket"].get<std::string>();
+    pid = state["pid"].get<long>();
+    token = read_text(home + "/daemon.token");
+    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  }
+  ~Daemon() { run_capture({options.cci, "mcp-daemon", "stop"}, options.project); }
+
+  Json status() const { return Json::parse(run_capture({options.cci, "--json", "mcp-daemon", "status"}, options.project)); }
+};
+
+// Median and p99 of `runs` timings of `body` (ms).
+Json time_runs(int runs, const std::function<void()>& body) {
+  std::vector<double> walls;
+  for (int r = 0; r < runs; ++r) {
+    const auto start = Clock::now();
+    body();
+    walls.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+  }
+  std::sort(walls.begin(), walls.end());
+  return {{"runs", runs}, {"p50_ms", percentile(walls, 0.5)}, {"p99_ms", percentile(walls, 0.99)}, {"max_ms", walls.back()}};
+}
 
 // ---- the network server process ----------------------------------------------------------------
 
@@ -425,14 +548,15 @@ Figures run(const Options& options, const std::string& transport, int clients,
 }
 
 // Median wall time of a fresh `cci search TERM --limit 10 --json` per term, then the median of those.
-Json cli_search(const Options& options, double& overall_median_ms) {
+Json cli_search(const Options& options, double& overall_median_ms, const std::vector<std::string>& env = {}) {
   Json per_term = Json::array();
   std::vector<double> medians;
   for (std::size_t t = 0; t < std::min<std::size_t>(options.terms.size(), 4); ++t) {
     std::vector<double> walls;
     for (int r = 0; r < options.cli_runs; ++r) {
       const auto start = Clock::now();
-      Child child = spawn({options.cci, "search", options.terms[t], "--limit", "10", "--json"}, options.project, false, false);
+      Child child =
+          spawn({options.cci, "search", options.terms[t], "--limit", "10", "--json"}, options.project, false, false, env);
       const int rc = wait_child(child);
       walls.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
       if (rc != 0 && rc != 1) die("cci search exited with " + std::to_string(rc));
@@ -467,12 +591,55 @@ Options parse_args(int argc, char** argv) {
     else if (a == "--warmup") o.warmup = std::stoi(value());
     else if (a == "--cli-runs") o.cli_runs = std::stoi(value());
     else if (a == "--json") o.json_out = value();
+    else if (a == "--daemon") o.daemon = true;
+    else if (a == "--cache-mb") o.cache_mb = std::stoi(value());
+    else if (a == "--fresh-runs") o.fresh_runs = std::stoi(value());
+    else if (a == "--corpus-dir") o.corpus_dir = value();
     else die("unknown option " + a +
              " (options: --cci --project --name --terms a,b --transports stdio,websocket,http --clients 1,16 "
-             "--requests N --warmup N --cli-runs N --json FILE)");
+             "--requests N --warmup N --cli-runs N --json FILE --daemon --cache-mb N --fresh-runs N --corpus-dir DIR)");
   }
   if (o.terms.empty()) die("--terms is empty");
   return o;
+}
+
+// Spawn `cci mcp-proxy` → initialize → one search_code answer, as a host starting a session does.
+Json proxy_first_answer(const Options& options, const std::string& url) {
+  std::vector<double> to_initialize, to_answer;
+  for (int r = 0; r < options.fresh_runs; ++r) {
+    const auto start = Clock::now();
+    StdioClient proxy(options, {options.cci, "mcp-proxy"}, {"MCP_SERVER_URL=" + url});
+    check_response(proxy.call(initialize_message()), 0);
+    to_initialize.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    proxy.notify(kInitialized);
+    check_response(proxy.call(search_message(1, options.terms[static_cast<std::size_t>(r) % options.terms.size()])), 1);
+    to_answer.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+  }
+  std::sort(to_initialize.begin(), to_initialize.end());
+  std::sort(to_answer.begin(), to_answer.end());
+  return {{"runs", options.fresh_runs},
+          {"initialize_p50_ms", percentile(to_initialize, 0.5)},
+          {"first_answer_p50_ms", percentile(to_answer, 0.5)},
+          {"first_answer_p99_ms", percentile(to_answer, 0.99)}};
+}
+
+// `rg -w TERM` over the corpus, output discarded: the grep an agent would otherwise run.
+Json ripgrep(const Options& options) {
+  const std::string dir = options.corpus_dir.empty() ? options.project : options.corpus_dir;
+  std::size_t t = 0;
+  return time_runs(options.fresh_runs, [&] {
+    Child child = spawn({"rg", "-w", "-n", options.terms[t++ % std::min<std::size_t>(options.terms.size(), 4)], dir},
+                        options.project, false, false);
+    const int rc = wait_child(child);
+    if (rc != 0 && rc != 1) die("rg exited with " + std::to_string(rc));
+  });
+}
+
+void print_figures(const Options& options, const Figures& f) {
+  std::printf("%-9s %-17s clients %2d  p50 %8.3f ms  p90 %8.3f ms  p99 %8.3f ms  max %8.2f ms  %9.0f req/s\n",
+              options.name.c_str(), f.transport.c_str(), f.clients, f.p50_ms, f.p90_ms, f.p99_ms, f.max_ms,
+              f.requests_per_s);
+  std::fflush(stdout);
 }
 
 }  // namespace
@@ -482,33 +649,84 @@ int main(int argc, char** argv) {
   const Options options = parse_args(argc, argv);
   std::vector<Figures> results;
   std::unique_ptr<NetworkProcess> network;
+  std::unique_ptr<Daemon> daemon;
+  if (options.daemon) daemon = std::make_unique<Daemon>(options);
+  Options fresh = options;  // a process per call is ~100x slower: fewer calls
+  fresh.requests = options.fresh_runs;
+  fresh.warmup = 1;
   for (const auto& transport : options.transports) {
-    if (transport != "stdio" && !network) network = std::make_unique<NetworkProcess>(options);
+    const bool daemon_path = transport.starts_with("proxy-") || transport == "daemon-ws" || transport == "client-lib";
+    if (daemon_path && !daemon) die(transport + " needs --daemon");
+    if (!daemon_path && transport != "stdio" && transport != "stdio-per-request" && !network) {
+      network = std::make_unique<NetworkProcess>(options);
+    }
     for (const int clients : options.clients) {
       std::function<std::unique_ptr<Client>()> connect;
+      std::unique_ptr<cci::client::Client> library;
       if (transport == "stdio") {
         connect = [&] { return std::make_unique<StdioClient>(options); };
+      } else if (transport == "stdio-per-request") {
+        if (clients != 1) continue;
+        connect = [&] { return std::make_unique<FreshProcessClient>(options); };
       } else if (transport == "websocket") {
         connect = [&] { return std::make_unique<WebSocketClient>(network->port); };
       } else if (transport == "http") {
         connect = [&] { return std::make_unique<HttpClient>(network->port); };
+      } else if (transport == "proxy-ws" || transport == "proxy-unix") {
+        const std::string url = transport == "proxy-ws" ? "ws://127.0.0.1:" + std::to_string(daemon->port) + "/"
+                                                        : "unix:" + daemon->socket;
+        connect = [&options, url] {
+          return std::make_unique<StdioClient>(options, std::vector<std::string>{options.cci, "mcp-proxy"},
+                                               std::vector<std::string>{"MCP_SERVER_URL=" + url});
+        };
+      } else if (transport == "daemon-ws") {
+        connect = [&] { return std::make_unique<WebSocketClient>(daemon->port, daemon->token); };
+      } else if (transport == "client-lib") {
+        auto client_options = cci::client::ClientOptions::for_daemon(daemon->home);
+        client_options.pool_size = static_cast<std::size_t>(std::min(clients, 4));
+        client_options.working_directory = options.project;
+        auto connected = cci::client::Client::connect(client_options);
+        if (!connected) die("client library: " + connected.error().message);
+        library = std::move(*connected);
+        connect = [&] { return std::make_unique<LibraryClient>(*library); };
       } else {
         die("unknown transport " + transport);
       }
-      results.push_back(run(options, transport, clients, connect));
-      const auto& f = results.back();
-      std::printf("%-9s %-10s clients %2d  p50 %7.3f ms  p90 %7.3f ms  p99 %7.3f ms  max %7.2f ms  %9.0f req/s\n",
-                  options.name.c_str(), f.transport.c_str(), f.clients, f.p50_ms, f.p90_ms, f.p99_ms, f.max_ms,
-                  f.requests_per_s);
-      std::fflush(stdout);
+      results.push_back(run(transport == "stdio-per-request" ? fresh : options, transport, clients, connect));
+      print_figures(options, results.back());
     }
   }
   network.reset();
 
+  Json extra = Json::object();
   double cli_median = 0;
-  Json cli = options.cli_runs > 0 ? cli_search(options, cli_median) : Json::array();
+  Json cli = Json::array();
   if (options.cli_runs > 0) {
-    std::printf("%-9s %-10s fresh `cci search` process: median %.2f ms\n", options.name.c_str(), "cli", cli_median);
+    cli = cli_search(options, cli_median, {"CCI_NO_DAEMON=1"});
+    std::printf("%-9s %-17s fresh `cci search` process (direct): median %.2f ms\n", options.name.c_str(), "cli", cli_median);
+    if (daemon) {
+      double via_daemon = 0;
+      extra["cli_search_via_daemon"] = {{"median_ms", 0}, {"per_term", cli_search(options, via_daemon)}};
+      extra["cli_search_via_daemon"]["median_ms"] = via_daemon;
+      std::printf("%-9s %-17s fresh `cci search` process (via daemon): median %.2f ms\n", options.name.c_str(), "cli",
+                  via_daemon);
+    }
+  }
+  if (daemon) {
+    extra["proxy_spawn"] = proxy_first_answer(options, "ws://127.0.0.1:" + std::to_string(daemon->port) + "/");
+    std::printf("%-9s %-17s spawn → initialize p50 %.2f ms, → first answer p50 %.2f ms p99 %.2f ms\n",
+                options.name.c_str(), "proxy spawn", extra["proxy_spawn"]["initialize_p50_ms"].get<double>(),
+                extra["proxy_spawn"]["first_answer_p50_ms"].get<double>(),
+                extra["proxy_spawn"]["first_answer_p99_ms"].get<double>());
+    extra["ripgrep"] = ripgrep(options);
+    std::printf("%-9s %-17s rg -w (fresh process): p50 %.1f ms p99 %.1f ms\n", options.name.c_str(), "rg",
+                extra["ripgrep"]["p50_ms"].get<double>(), extra["ripgrep"]["p99_ms"].get<double>());
+    const Json status = daemon->status();
+    extra["daemon"] = {{"rss_bytes", status.value("rss_bytes", 0)}, {"cache_mb", options.cache_mb},
+                       {"cache", status.value("cache", Json::object())}, {"projects_loaded", status.value("projects_loaded", 0)}};
+    std::printf("%-9s %-17s daemon RSS %.1f MiB after the runs (result cache %d MiB)\n", options.name.c_str(), "daemon",
+                static_cast<double>(status.value("rss_bytes", 0)) / (1024.0 * 1024.0), options.cache_mb);
+    daemon.reset();
   }
 
   if (!options.json_out.empty()) {
@@ -525,6 +743,7 @@ int main(int argc, char** argv) {
                 {"terms", options.terms},
                 {"runs", runs},
                 {"cli_search", {{"median_ms", cli_median}, {"per_term", cli}, {"runs_per_term", options.cli_runs}}}};
+    out.update(extra);
     std::ofstream(options.json_out) << out.dump(2) << "\n";
   }
   return 0;

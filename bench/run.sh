@@ -9,16 +9,23 @@
 #   WebSocket and Streamable HTTP with 1 and 16 clients, beside a fresh `cci search` process.
 #   The indexes live in $CCI_BENCH_HOME (default build/bench-home/<corpus>) and are reused, so
 #   the kernel is indexed once. Results: bench/results/mcp-<timestamp>.json.
+#        bench/run.sh --daemon [--requests N] [--corpus ...]
+#   --daemon: every path to the persistent daemon side by side (fresh mcp-server per request,
+#   proxy over WebSocket and Unix socket, direct WebSocket, client library, fresh `cci search`
+#   with and without the daemon, rg, proxy spawn → first answer, daemon RSS), once with the
+#   result cache off and once on. Results: bench/results/daemon-<timestamp>.json.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 runs=5
 linux_runs=1
 corpus=all
 mcp=0
+daemon=0
 requests=2000
 while (($#)); do
   case $1 in
     --mcp) mcp=1; shift ;;
+    --daemon) daemon=1; shift ;;
     --requests) requests=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --linux-runs) linux_runs=$2; shift 2 ;;
@@ -99,6 +106,58 @@ for r in results:
         print(f"{r['corpus']:<9} {run['transport']:<10} {run['clients']:>7} {run['p50_ms']:>8.3f} "
               f"{run['p99_ms']:>8.3f} {run['requests_per_s']:>9.0f}")
     print(f"{r['corpus']:<9} {'cci search':<10} {'(fresh process, median)':>27} {r['cli_search']['median_ms']:.2f} ms")
+print(f"\nwrote {out}")
+PY
+  rm -f "${parts[@]}"
+  exit 0
+fi
+
+if ((daemon)); then
+  cci=$here/build/bench/tools/cci/cci
+  homes=${CCI_BENCH_HOME:-$here/build/bench-home}
+  # Distinct identifiers: with the result cache off every call runs its query.
+  declare -A terms=(
+    [pystdlib]=parse,HTTPConnection,urlopen,read,write,socket,thread,lock,json,decode,encode,path,request,format,open,close
+    [linux]=kmalloc,spin_lock_irqsave,ext4_readdir,mutex_lock,kfree,copy_from_user,schedule_timeout,pci_enable_device
+  )
+  names=(pystdlib linux)
+  [[ $corpus == all ]] || names=("$corpus")
+  stamp=$(date +%Y%m%d-%H%M%S)
+  parts=()
+  for name in "${names[@]}"; do
+    export CCI_HOME=$homes/$name
+    mkdir -p "$CCI_HOME"
+    "$cci" mcp-daemon stop >/dev/null 2>&1 || true
+    "$cci" index "$corpora/$name" --quiet >/dev/null
+    for cache in 0 64; do
+      part=$(mktemp)
+      "$here/build/bench/bench/mcp_bench" --cci "$cci" --project "$corpora/$name" --name "$name" --daemon \
+        --cache-mb "$cache" --terms "${terms[$name]}" --requests "$requests" --warmup 50 --clients 1,16 \
+        --transports stdio-per-request,proxy-ws,proxy-unix,daemon-ws,client-lib --json "$part"
+      parts+=("$part")
+    done
+  done
+  mkdir -p "$here/bench/results"
+  out=$here/bench/results/daemon-$stamp.json
+  python3 - "$out" "$cci" "${parts[@]}" <<'PY'
+import json, os, subprocess, sys
+out, cci, parts = sys.argv[1], sys.argv[2], sys.argv[3:]
+meta = {"cpus": os.cpu_count(), "uname": " ".join(os.uname()),
+        "cci_version": subprocess.run([cci, "--version"], capture_output=True, text=True).stdout.strip()}
+results = [json.load(open(p)) for p in parts]
+json.dump({"machine": meta, "results": results}, open(out, "w"), indent=2)
+print(f"\n{'corpus':<9} {'cache':>5} {'path':<18} {'clients':>7} {'p50 ms':>9} {'p99 ms':>9} {'req/s':>9}")
+for r in results:
+    cache = r["daemon"]["cache_mb"]
+    for run in r["runs"]:
+        print(f"{r['corpus']:<9} {cache:>5} {run['transport']:<18} {run['clients']:>7} {run['p50_ms']:>9.3f} "
+              f"{run['p99_ms']:>9.3f} {run['requests_per_s']:>9.0f}")
+    print(f"{r['corpus']:<9} {cache:>5} cci search direct / via daemon (fresh process, median): "
+          f"{r['cli_search']['median_ms']:.2f} / {r['cli_search_via_daemon']['median_ms']:.2f} ms")
+    ps = r["proxy_spawn"]
+    print(f"{r['corpus']:<9} {cache:>5} proxy spawn -> first answer p50 {ps['first_answer_p50_ms']:.2f} ms "
+          f"(initialize {ps['initialize_p50_ms']:.2f} ms); rg -w p50 {r['ripgrep']['p50_ms']:.1f} ms; "
+          f"daemon RSS {r['daemon']['rss_bytes'] / 2**20:.1f} MiB")
 print(f"\nwrote {out}")
 PY
   rm -f "${parts[@]}"

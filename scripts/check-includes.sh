@@ -15,7 +15,10 @@ declare -A allowed=(
   [rpc]="core rpc"
   [mcp]="core rpc mcp scan store index search"
   [net]="core rpc mcp net"
-  [cli]="core scan store index search rpc mcp net cli"
+  [client]="core rpc net client"
+  [daemon]="core rpc mcp net daemon"
+  [proxy]="core rpc mcp net proxy"
+  [cli]="core scan store index search rpc mcp net client daemon proxy cli"
 )
 declare -A third_party=(
   ["sqlite3.h"]=store

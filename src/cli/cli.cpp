@@ -19,6 +19,8 @@ int run(int argc, char** argv) {
   GlobalOptions global;
   app.add_option("--project", global.project, "Path inside the project to use (default: the working directory)");
   app.add_flag("--json", global.json, "Machine-readable JSON output");
+  app.add_flag("--no-daemon", global.no_daemon,
+               "Answer queries from the index in this process, not through a running daemon (also CCI_NO_DAEMON=1)");
   int exit_code = kExitOk;
   register_index(app, global, exit_code);
   register_search(app, global, exit_code);
@@ -31,6 +33,8 @@ int run(int argc, char** argv) {
   register_projects(app, global, exit_code);
   register_ignore(app, global, exit_code);
   register_mcp(app, global, exit_code);
+  register_daemon(app, global, exit_code);
+  register_proxy(app, global, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

@@ -33,20 +33,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Sent once in the initialize result; hosts put it in the model's context, so it says which tool
-// answers which question and in what order to use them.
-constexpr const char* kInstructions =
-    "cci indexes the current project into a code graph (definitions, calls, imports, inheritance, "
-    "ranked by importance). Start with get_index_status; if the project is not indexed or is stale, "
-    "run index_codebase (incremental, fast on re-runs). For orientation use get_codebase_overview "
-    "and query_important_code; to find code by meaning or name use search_code (identifier words, "
-    "e.g. \"parse request\"), and search_text for exact strings, comments or literals. Navigate with "
-    "find_definition (signature, doc, file:line), find_references (callers, subclasses, importers, "
-    "each with how it was resolved), find_callees and get_file_outline; file contents are readable "
-    "as cci://file/<path> resources. Prefer these tools over reading whole files or grepping: "
-    "results are ranked and much smaller. get_project_stats, list_indexed_projects, "
-    "get_ignore_patterns and manage_cache are for bookkeeping.";
-
 struct McpOptions {
   std::size_t max_message_bytes = mcp::ServerOptions{}.max_message_bytes;
   std::size_t workers = 0;
@@ -131,18 +117,15 @@ int serve(const GlobalOptions& global, const McpOptions& options) {
       return kExitUsage;
     }
   }
+  // Name, title and the model's instructions are the product's defaults (mcp::make_code_server).
   mcp::ServerOptions server_options;
-  server_options.name = "cci";
-  server_options.title = "claude-code-indexer";
   server_options.version = CCI_VERSION;
-  server_options.instructions = kInstructions;
   server_options.worker_threads = options.workers;
   server_options.max_message_bytes = options.max_message_bytes;
-  mcp::Server server(std::move(server_options));
-
   mcp::CodeToolsOptions tools;
   tools.data_dir = data_dir();
-  mcp::register_code_tools(server, std::move(tools));
+  mcp::CodeServer code = mcp::make_code_server(std::move(server_options), std::move(tools));
+  mcp::Server& server = *code.server;
 
   if (!options.listen.empty()) return serve_network(server, options);
   log::info("mcp-server {}: serving MCP on stdin/stdout (data in {})", CCI_VERSION, data_dir().string());

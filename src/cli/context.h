@@ -13,6 +13,9 @@ namespace cci::cli {
 struct GlobalOptions {
   std::string project;  // --project: a path inside an indexed project (default: the working directory)
   bool json = false;
+  // --no-daemon (or CCI_NO_DAEMON=1): the query commands open the index in this process instead
+  // of asking a running daemon (cli/tool_runner.h).
+  bool no_daemon = false;
 };
 
 struct OpenProject {

@@ -1,12 +1,10 @@
-// cli/output.h — rendering helpers shared by the commands: JSON conversion and terminal text.
+// cli/output.h — output helpers shared by the commands: exit codes, terminal text, JSON on stdout.
 #pragma once
-
-#include "rpc/json.h"
 
 #include <string>
 #include <string_view>
 
-#include "store/index_store.h"
+#include "rpc/json.h"
 
 namespace cci::cli {
 
@@ -14,13 +12,7 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitNoMatch = 1;
 inline constexpr int kExitUsage = 2;
 
-rpc::Json to_json(const store::SymbolRecord& s, bool with_doc = true);
-rpc::Json to_json(const store::EdgeRecord& e);
-
-// "src/a.py:12"
-std::string location(const store::SymbolRecord& s);
-// First line of a doc comment, shortened.
-std::string doc_summary(std::string_view doc, std::size_t max = 100);
+// At most `max` bytes, "..." marking a cut (never inside a UTF-8 sequence).
 std::string shorten(std::string_view s, std::size_t max);
 
 bool stdout_is_terminal();

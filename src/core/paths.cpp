@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <fstream>
 
 namespace cci {
 
@@ -57,6 +58,32 @@ std::string format_bytes(std::uint64_t bytes) {
   }
   if (unit == 0) return fmt::format("{} B", bytes);
   return fmt::format("{:.1f} {}", value, kUnits[unit]);
+}
+
+}  // namespace cci
+
+namespace cci {
+
+DaemonPaths DaemonPaths::in(const std::filesystem::path& data_dir) {
+  DaemonPaths p;
+  p.dir = data_dir;
+  p.lock = data_dir / "daemon.lock";
+  p.state = data_dir / "daemon.json";
+  p.token = data_dir / "daemon.token";
+  p.socket = data_dir / "daemon.sock";
+  p.log = data_dir / "daemon.log";
+  return p;
+}
+
+Result<std::string> read_token_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) return make_error(ErrorCode::NotFound, "cannot read token file " + path.string());
+  std::string line;
+  std::getline(in, line);
+  const auto first = line.find_first_not_of(" \t\r\n");
+  const auto last = line.find_last_not_of(" \t\r\n");
+  if (first == std::string::npos) return make_error(ErrorCode::InvalidArgument, "token file " + path.string() + " is empty");
+  return line.substr(first, last - first + 1);
 }
 
 }  // namespace cci

@@ -22,6 +22,16 @@ std::string relative_to(const std::filesystem::path& root, const std::filesystem
 // True when `relative` (as produced by relative_to) stays inside the root: no "..", not absolute.
 bool is_safe_relative(std::string_view relative);
 
+// The persistent daemon's files in a data directory (see daemon/daemon.h for what each is). Here
+// because the daemon, its clients and the proxy must agree on them without depending on each other.
+struct DaemonPaths {
+  std::filesystem::path dir, lock, state, token, socket, log;
+  static DaemonPaths in(const std::filesystem::path& data_dir);
+};
+
+// The first line of a token file, trimmed. NotFound when missing, InvalidArgument when empty.
+Result<std::string> read_token_file(const std::filesystem::path& path);
+
 // Human-readable byte count: "1.4 MiB".
 std::string format_bytes(std::uint64_t bytes);
 

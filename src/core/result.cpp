@@ -12,6 +12,8 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::Unsupported: return "unsupported";
     case ErrorCode::Refused: return "refused";
     case ErrorCode::Cancelled: return "cancelled";
+    case ErrorCode::Unavailable: return "unavailable";
+    case ErrorCode::Timeout: return "timed out";
     case ErrorCode::Internal: return "internal error";
   }
   return "error";

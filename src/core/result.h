@@ -20,6 +20,8 @@ enum class ErrorCode {
   Unsupported,       // e.g. an unknown language or schema version from the future
   Refused,           // a safety rule said no (indexing / without --force, a path outside the root)
   Cancelled,
+  Unavailable,       // a service (the daemon) is not running or not reachable
+  Timeout,           // no answer within the deadline
   Internal,
 };
 

@@ -13,11 +13,14 @@
 #include <cctype>
 #include <charconv>
 #include <ctime>
-#include <tuple>
 #include <functional>
+#include <list>
 #include <map>
+#include <mutex>
 #include <regex>
 #include <set>
+#include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -30,6 +33,20 @@ namespace cci::mcp {
 namespace {
 
 namespace fs = std::filesystem;
+
+// Sent once in the initialize result; hosts put it in the model's context, so it says which tool
+// answers which question and in what order to use them.
+constexpr const char* kInstructions =
+    "cci indexes the current project into a code graph (definitions, calls, imports, inheritance, "
+    "ranked by importance). Start with get_index_status; if the project is not indexed or is stale, "
+    "run index_codebase (incremental, fast on re-runs). For orientation use get_codebase_overview "
+    "and query_important_code; to find code by meaning or name use search_code (identifier words, "
+    "e.g. \"parse request\"), and search_text for exact strings, comments or literals. Navigate with "
+    "find_definition (signature, doc, file:line), find_references (callers, subclasses, importers, "
+    "each with how it was resolved), find_callees and get_file_outline; file contents are readable "
+    "as cci://file/<path> resources. Prefer these tools over reading whole files or grepping: "
+    "results are ranked and much smaller. get_project_stats, list_indexed_projects, "
+    "get_ignore_patterns and manage_cache are for bookkeeping.";
 
 // ================================================================================================
 // Results and errors
@@ -475,6 +492,119 @@ ToolAnnotations query_annotations() {
 }
 
 // ================================================================================================
+// Result cache
+// ================================================================================================
+
+// Results of the read-only index queries, LRU-bounded by (approximate) bytes. Keys carry the
+// index's identity and stamp (Tools::cached), so an entry is never found again once the index it
+// was computed from has changed; stale entries simply age out. Entries are immutable and shared,
+// so the lock only covers list and map surgery, never copying a result.
+class ResultCache {
+ public:
+  explicit ResultCache(std::size_t max_bytes) : max_bytes_(max_bytes) {}
+
+  std::shared_ptr<const ToolResult> find(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    const auto it = index_.find(key);
+    if (it == index_.end()) {
+      ++misses_;
+      return nullptr;
+    }
+    ++hits_;
+    lru_.splice(lru_.begin(), lru_, it->second);
+    return it->second->result;
+  }
+
+  void insert(std::string key, ToolResult result) {
+    // Sized outside the lock: content and structured dumps are what the result costs to keep.
+    const std::size_t bytes = key.size() + result.content.dump().size() +
+                              (result.structured ? result.structured->dump().size() : 0) + kEntryOverhead;
+    if (bytes > max_bytes_) return;  // would evict everything and still not fit
+    auto shared = std::make_shared<const ToolResult>(std::move(result));
+    std::list<Entry> evicted;  // destroyed after the lock is released
+    std::lock_guard lock(mutex_);
+    if (const auto it = index_.find(key); it != index_.end()) {
+      bytes_ -= it->second->bytes;
+      it->second->result = std::move(shared);
+      it->second->bytes = bytes;
+      bytes_ += bytes;
+      lru_.splice(lru_.begin(), lru_, it->second);
+    } else {
+      lru_.push_front(Entry{std::move(key), std::move(shared), bytes});
+      index_.emplace(lru_.front().key, lru_.begin());
+      bytes_ += bytes;
+    }
+    while (bytes_ > max_bytes_ && !lru_.empty()) {
+      const auto oldest = std::prev(lru_.end());
+      bytes_ -= oldest->bytes;
+      index_.erase(oldest->key);
+      evicted.splice(evicted.end(), lru_, oldest);
+    }
+  }
+
+  // Drops every entry; returns how many there were.
+  std::size_t clear() {
+    std::list<Entry> dropped;
+    std::lock_guard lock(mutex_);
+    const std::size_t n = lru_.size();
+    index_.clear();
+    dropped.swap(lru_);
+    bytes_ = 0;
+    return n;
+  }
+
+  struct Counters {
+    std::uint64_t hits = 0, misses = 0, entries = 0, bytes = 0;
+  };
+  Counters counters() const {
+    std::lock_guard lock(mutex_);
+    return {hits_, misses_, lru_.size(), bytes_};
+  }
+  std::size_t max_bytes() const { return max_bytes_; }
+
+ private:
+  // Per-entry bookkeeping (list node, map node, shared_ptr control block), roughly.
+  static constexpr std::size_t kEntryOverhead = 160;
+
+  struct Entry {
+    std::string key;
+    std::shared_ptr<const ToolResult> result;
+    std::size_t bytes = 0;
+  };
+
+  const std::size_t max_bytes_;
+  mutable std::mutex mutex_;
+  std::list<Entry> lru_;                                                    // most recent first
+  std::unordered_map<std::string_view, std::list<Entry>::iterator> index_;  // keys point into lru_
+  std::size_t bytes_ = 0;
+  std::uint64_t hits_ = 0;
+  std::uint64_t misses_ = 0;
+};
+
+// What a cached result belongs to: the database file (a full re-index replaces it) and the
+// stamp every index run writes (generation; indexed_at also moves on runs that change nothing
+// but the skipped list). Read through the connection the tool itself uses.
+struct IndexStamp {
+  std::string db_path;
+  dev_t device = 0;
+  ino_t inode = 0;
+  std::string generation;
+  std::string indexed_at;
+  bool operator==(const IndexStamp&) const = default;
+};
+
+Result<IndexStamp> read_stamp(ProjectService& service, const store::ProjectRecord& project) {
+  auto opened = service.open_identified(project);
+  if (!opened) return std::unexpected(opened.error());
+  auto generation = opened->store->meta("generation");
+  if (!generation) return std::unexpected(generation.error());
+  auto indexed_at = opened->store->meta("indexed_at");
+  if (!indexed_at) return std::unexpected(indexed_at.error());
+  return IndexStamp{project.db_path, opened->device, opened->inode, generation->value_or(""),
+                    indexed_at->value_or("")};
+}
+
+// ================================================================================================
 // The tools
 // ================================================================================================
 
@@ -486,11 +616,20 @@ struct ProjectCall {
 class Tools {
  public:
   Tools(std::shared_ptr<ProjectService> service, CodeToolsOptions options)
-      : service_(std::move(service)), max_chars_(std::max<std::size_t>(1000, options.max_result_chars)) {}
+      : service_(std::move(service)),
+        max_chars_(std::max<std::size_t>(1000, options.max_result_chars)),
+        cache_(options.result_cache_bytes > 0 ? std::make_unique<ResultCache>(options.result_cache_bytes) : nullptr) {}
+
+  CodeToolsStats stats() const;
 
   std::vector<ToolSpec> specs(const std::shared_ptr<Tools>& self) const;
   ResourceProvider resource_provider(const std::shared_ptr<Tools>& self) const;
   std::vector<PromptSpec> prompts(const std::shared_ptr<Tools>& self) const;
+
+  // A read-only index query through the result cache (when there is one).
+  Result<ToolResult> cached(ToolContext& ctx, std::string_view tool, Result<ToolResult> (Tools::*query)(ToolContext&));
+  // index_codebase with the job counters around it.
+  Result<ToolResult> counted_index_codebase(ToolContext& ctx);
 
   // --- tools ---
   Result<ToolResult> index_codebase(ToolContext& ctx);
@@ -533,7 +672,62 @@ class Tools {
 
   std::shared_ptr<ProjectService> service_;
   std::size_t max_chars_;
+  std::unique_ptr<ResultCache> cache_;  // null: caching off
+  std::atomic<std::size_t> index_jobs_running_{0};
+  std::atomic<std::uint64_t> index_jobs_total_{0};
 };
+
+CodeToolsStats Tools::stats() const {
+  CodeToolsStats out;
+  if (cache_) {
+    const auto c = cache_->counters();
+    out.cache_hits = c.hits;
+    out.cache_misses = c.misses;
+    out.cache_entries = c.entries;
+    out.cache_bytes = c.bytes;
+  }
+  out.projects_open = service_->open_indexes();
+  out.index_jobs_running = index_jobs_running_.load(std::memory_order_relaxed);
+  out.index_jobs_total = index_jobs_total_.load(std::memory_order_relaxed);
+  return out;
+}
+
+Result<ToolResult> Tools::cached(ToolContext& ctx, std::string_view tool,
+                                 Result<ToolResult> (Tools::*query)(ToolContext&)) {
+  if (!cache_) return (this->*query)(ctx);
+  // Whatever keeps the key from being computed (not indexed, bad path) is the query's own error
+  // to report, uncached.
+  auto path = requested_path(ctx);
+  if (!path) return (this->*query)(ctx);
+  auto project = service_->resolve(*path);
+  if (!project) return (this->*query)(ctx);
+  auto before = read_stamp(*service_, *project);
+  if (!before) return (this->*query)(ctx);
+  // The requested directory (the session's default when project_path is absent or relative)
+  // is part of the key too: it picks the project, and relative arguments are read against it.
+  std::string key = fmt::format("{}\n{}\n{}:{}\n{}\n{}\n{}\n{}", tool, before->db_path, before->device, before->inode,
+                                before->generation, before->indexed_at, path->string(), args_of(ctx).dump());
+  if (auto hit = cache_->find(key)) return *hit;
+  auto result = (this->*query)(ctx);
+  if (!result || result->is_error) return result;
+  // Kept only if the index did not move while the query ran: then every read it made saw the
+  // stamp the key names (a commit in between would have changed it).
+  auto after = read_stamp(*service_, *project);
+  if (after && *after == *before) cache_->insert(std::move(key), *result);
+  return result;
+}
+
+Result<ToolResult> Tools::counted_index_codebase(ToolContext& ctx) {
+  index_jobs_running_.fetch_add(1, std::memory_order_relaxed);
+  struct Finish {
+    Tools& tools;
+    ~Finish() {
+      tools.index_jobs_running_.fetch_sub(1, std::memory_order_relaxed);
+      tools.index_jobs_total_.fetch_add(1, std::memory_order_relaxed);
+    }
+  } finish{*this};
+  return index_codebase(ctx);
+}
 
 Result<fs::path> Tools::requested_path(ToolContext& ctx, const char* key) {
   auto given = get_string(args_of(ctx), key);
@@ -853,11 +1047,28 @@ Result<ToolResult> Tools::manage_cache(ToolContext& ctx) {
   const Json& a = args_of(ctx);
   auto action = get_string(a, "action", "stats");
   if (!action) return std::unexpected(action.error());
+  // The result cache is reported (and cleared) beside the connections it sits on top of.
+  const auto result_cache = [this](std::size_t cleared) {
+    const ResultCache::Counters c = cache_ ? cache_->counters() : ResultCache::Counters{};
+    return Json{{"enabled", cache_ != nullptr},
+                {"entries", c.entries},
+                {"bytes", c.bytes},
+                {"max_bytes", cache_ ? cache_->max_bytes() : 0},
+                {"hits", c.hits},
+                {"misses", c.misses},
+                {"cleared", cleared}};
+  };
   if (*action == "clear") {
     const std::size_t closed = service_->close_all();
-    return text_result(fmt::format("closed {} cached index connection{}; they reopen on next use\n", closed,
-                                   closed == 1 ? "" : "s"),
-                       Json{{"action", "clear"}, {"closed", closed}, {"connections", Json::array()}, {"total_connections", 0}});
+    const std::size_t cleared = cache_ ? cache_->clear() : 0;
+    std::string text = fmt::format("closed {} cached index connection{}; they reopen on next use\n", closed,
+                                   closed == 1 ? "" : "s");
+    if (cache_) text += fmt::format("dropped {} cached result{}\n", cleared, cleared == 1 ? "" : "s");
+    return text_result(std::move(text), Json{{"action", "clear"},
+                                             {"closed", closed},
+                                             {"connections", Json::array()},
+                                             {"total_connections", 0},
+                                             {"result_cache", result_cache(cleared)}});
   }
   if (*action != "stats") return bad_argument(fmt::format("unknown action '{}' (one of: stats, clear)", *action));
   Json list = Json::array();
@@ -870,8 +1081,16 @@ Result<ToolResult> Tools::manage_cache(ToolContext& ctx) {
   }
   text = fmt::format("{} cached read-only index connection{} (one per worker thread and project):\n", total,
                      total == 1 ? "" : "s") + text;
-  return text_result(std::move(text),
-                     Json{{"action", "stats"}, {"closed", 0}, {"connections", std::move(list)}, {"total_connections", total}});
+  if (cache_) {
+    const auto c = cache_->counters();
+    text += fmt::format("result cache: {} entr{}, {} of {}; {} hits, {} misses\n", c.entries, c.entries == 1 ? "y" : "ies",
+                        format_bytes(c.bytes), format_bytes(cache_->max_bytes()), c.hits, c.misses);
+  }
+  return text_result(std::move(text), Json{{"action", "stats"},
+                                           {"closed", 0},
+                                           {"connections", std::move(list)},
+                                           {"total_connections", total},
+                                           {"result_cache", result_cache(0)}});
 }
 
 // --- get_ignore_patterns -------------------------------------------------------------------------
@@ -1937,6 +2156,10 @@ std::vector<ToolSpec> Tools::specs(const std::shared_ptr<Tools>& self) const {
   const auto bind = [&self](Result<ToolResult> (Tools::*fn)(ToolContext&)) {
     return guarded([self, fn](ToolContext& ctx) { return ((*self).*fn)(ctx); });
   };
+  // The read-only index queries: answers depend only on the index and the arguments.
+  const auto bind_cached = [&self](std::string tool, Result<ToolResult> (Tools::*fn)(ToolContext&)) {
+    return guarded([self, tool = std::move(tool), fn](ToolContext& ctx) { return self->cached(ctx, tool, fn); });
+  };
   const Json symbol = symbol_schema();
   const Json project_prop = prop("string", "Project root");
   std::vector<ToolSpec> tools;
@@ -1980,7 +2203,8 @@ std::vector<ToolSpec> Tools::specs(const std::shared_ptr<Tools>& self) const {
     t.annotations.destructive = false;
     t.annotations.idempotent = true;
     t.annotations.open_world = false;
-    t.handler = bind(&Tools::index_codebase);
+    t.handler = bind(&Tools::counted_index_codebase);
+    t.pool = ToolPool::Index;
     tools.push_back(std::move(t));
   }
   {
@@ -2004,7 +2228,7 @@ std::vector<ToolSpec> Tools::specs(const std::shared_ptr<Tools>& self) const {
                                                          {"results", array_of(symbol)}}),
                                     {"project", "query", "mode", "results", "truncated"});
     t.annotations = query_annotations();
-    t.handler = bind(&Tools::search_code);
+    t.handler = bind_cached(t.name, &Tools::search_code);
     tools.push_back(std::move(t));
   }
   {
@@ -2022,7 +2246,7 @@ std::vector<ToolSpec> Tools::specs(const std::shared_ptr<Tools>& self) const {
     t.output_schema = output_schema(paging_schema_props({{"project", project_prop}, {"results", array_of(symbol)}}),
                                     {"project", "results", "truncated"});
     t.annotations = query_annotations();
-    t.handler = bind(&Tools::query_important_code);
+    t.handler = bind_cached(t.name, &Tools::query_important_code);
     tools.push_back(std::move(t));
   }
   {
@@ -2048,7 +2272,7 @@ std::vector<ToolSpec> Tools::specs(const std::shared_ptr<Tools>& self) const {
                                      {"database_bytes", prop("integer", "Database size")}},
                                     {"root", "files", "symbols", "edges"});
     t.annotations = query_annotations();
-    t.handler = bind(&Tools::get_project_stats);
+    t.handler = bind_cached(t.name, &Tools::get_project_stats);
     tools.push_back(std::move(t));
   }
   {
@@ -2082,8 +2306,9 @@ std::vector<ToolSpec> Tools::specs(const std::shared_ptr<Tools>& self) const {
     t.name = "manage_cache";
     t.title = "Index connection cache";
     t.description =
-        "stats: the server's cached read-only index connections (per worker thread and project) and database sizes. "
-        "clear: close them all (they reopen on next use; indexes on disk are untouched).";
+        "stats: the server's cached read-only index connections (per worker thread and project), database sizes "
+        "and the query result cache. clear: close them all and drop cached results (connections reopen on next "
+        "use; indexes on disk are untouched).";
     Json props = {{"action", enum_prop("stats or clear", {"stats", "clear"}, "stats")},
                   {"days", int_prop("Accepted for compatibility; connections have no age-based expiry", 0, 100000, std::nullopt)}};
     t.input_schema = input_schema(std::move(props));
@@ -2095,7 +2320,15 @@ std::vector<ToolSpec> Tools::specs(const std::shared_ptr<Tools>& self) const {
                                                  {"database", prop("string", "Index database path")},
                                                  {"connections", prop("integer", "Open connections")},
                                                  {"database_bytes", prop("integer", "Database size")}},
-                                                {"root", "database", "connections"}))}},
+                                                {"root", "database", "connections"}))},
+         {"result_cache", output_schema({{"enabled", prop("boolean", "Results of index queries are cached")},
+                                         {"entries", prop("integer", "Cached results")},
+                                         {"bytes", prop("integer", "Approximate size of the cached results")},
+                                         {"max_bytes", prop("integer", "Size bound (0 = caching off)")},
+                                         {"hits", prop("integer", "Calls answered from the cache")},
+                                         {"misses", prop("integer", "Calls that had to query the index")},
+                                         {"cleared", prop("integer", "Results dropped (clear)")}},
+                                        {"enabled", "entries", "bytes", "hits", "misses"})}},
         {"action", "closed", "total_connections", "connections"});
     t.annotations.read_only = false;
     t.annotations.destructive = false;
@@ -2137,7 +2370,7 @@ std::vector<ToolSpec> Tools::specs(const std::shared_ptr<Tools>& self) const {
     t.input_schema = input_schema(std::move(props), {"name"});
     t.output_schema = definitions_output_schema();
     t.annotations = query_annotations();
-    t.handler = bind(&Tools::find_definition);
+    t.handler = bind_cached(t.name, &Tools::find_definition);
     tools.push_back(std::move(t));
   }
   {
@@ -2159,7 +2392,7 @@ std::vector<ToolSpec> Tools::specs(const std::shared_ptr<Tools>& self) const {
                                                          {"unresolved", array_of(edge_schema())}}),
                                     {"project", "name", "definitions", "references", "unresolved", "truncated"});
     t.annotations = query_annotations();
-    t.handler = bind(&Tools::find_references);
+    t.handler = bind_cached(t.name, &Tools::find_references);
     tools.push_back(std::move(t));
   }
   {
@@ -2179,7 +2412,7 @@ std::vector<ToolSpec> Tools::specs(const std::shared_ptr<Tools>& self) const {
                                                          {"callees", array_of(edge_schema())}}),
                                     {"project", "name", "definitions", "callees", "truncated"});
     t.annotations = query_annotations();
-    t.handler = bind(&Tools::find_callees);
+    t.handler = bind_cached(t.name, &Tools::find_callees);
     tools.push_back(std::move(t));
   }
   {
@@ -2210,7 +2443,7 @@ std::vector<ToolSpec> Tools::specs(const std::shared_ptr<Tools>& self) const {
                                                                 {"id", "name", "kind", "line", "end_line", "depth"}))}}),
         {"project", "path", "language", "total", "symbols", "truncated"});
     t.annotations = query_annotations();
-    t.handler = bind(&Tools::get_file_outline);
+    t.handler = bind_cached(t.name, &Tools::get_file_outline);
     tools.push_back(std::move(t));
   }
   {
@@ -2238,7 +2471,7 @@ std::vector<ToolSpec> Tools::specs(const std::shared_ptr<Tools>& self) const {
          {"truncated", prop("boolean", "True when cut at the size limit")}},
         {"project", "files", "symbols", "languages", "directories", "entry_points", "top_symbols", "truncated"});
     t.annotations = query_annotations();
-    t.handler = bind(&Tools::get_codebase_overview);
+    t.handler = bind_cached(t.name, &Tools::get_codebase_overview);
     tools.push_back(std::move(t));
   }
   {
@@ -2309,7 +2542,7 @@ std::vector<ToolSpec> Tools::specs(const std::shared_ptr<Tools>& self) const {
                              {"long_lines_skipped", prop("integer", "Lines too long for regex matching")}}),
         {"project", "query", "matches", "files_searched", "truncated"});
     t.annotations = query_annotations();
-    t.handler = bind(&Tools::search_text);
+    t.handler = bind_cached(t.name, &Tools::search_text);
     tools.push_back(std::move(t));
   }
   return tools;
@@ -2351,8 +2584,9 @@ std::vector<PromptSpec> Tools::prompts(const std::shared_ptr<Tools>& self) const
 
 CodeTools make_code_tools(CodeToolsOptions options) {
   CodeTools out;
-  out.service = std::make_shared<ProjectService>(options.data_dir);
+  out.service = std::make_shared<ProjectService>(options.data_dir, options.max_open_connections);
   auto tools = std::make_shared<Tools>(out.service, options);
+  out.stats = [tools] { return tools->stats(); };
   out.tools = tools->specs(tools);
   out.resources = tools->resource_provider(tools);
   out.resource_templates = {
@@ -2365,12 +2599,24 @@ CodeTools make_code_tools(CodeToolsOptions options) {
   return out;
 }
 
-void register_code_tools(Server& server, CodeToolsOptions options) {
+std::function<CodeToolsStats()> register_code_tools(Server& server, CodeToolsOptions options) {
   CodeTools tools = make_code_tools(std::move(options));
   for (auto& t : tools.tools) server.add_tool(std::move(t));
   server.add_resource_provider(std::move(tools.resources));
   for (auto& t : tools.resource_templates) server.add_resource_template(std::move(t));
   for (auto& p : tools.prompts) server.add_prompt(std::move(p));
+  return std::move(tools.stats);
+}
+
+CodeServer make_code_server(ServerOptions server_options, CodeToolsOptions tools_options) {
+  if (server_options.name.empty()) server_options.name = "cci";
+  if (server_options.title.empty()) server_options.title = "claude-code-indexer";
+  if (server_options.instructions.empty()) server_options.instructions = kInstructions;
+  if (server_options.version.empty()) server_options.version = CCI_VERSION;
+  CodeServer out;
+  out.server = std::make_unique<Server>(std::move(server_options));
+  out.stats = register_code_tools(*out.server, std::move(tools_options));
+  return out;
 }
 
 }  // namespace cci::mcp

@@ -10,7 +10,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -22,11 +24,28 @@ namespace cci::mcp {
 struct CodeToolsOptions {
   std::filesystem::path data_dir;        // empty = cci::data_dir()
   std::size_t max_result_chars = 20000;  // per tool result, text and structured content each
+  // Results of the read-only index queries, keyed by (index file, index generation, tool,
+  // arguments) so an entry can never outlive the index it came from; LRU-bounded by bytes.
+  // 0 = no cache (one-shot CLI runs).
+  std::size_t result_cache_bytes = 0;
+  std::size_t max_open_connections = 64;  // ProjectService's LRU bound across threads
+};
+
+// Counters for the daemon's /metrics and status.
+struct CodeToolsStats {
+  std::uint64_t cache_hits = 0;
+  std::uint64_t cache_misses = 0;
+  std::uint64_t cache_entries = 0;
+  std::uint64_t cache_bytes = 0;
+  std::size_t projects_open = 0;         // distinct indexes with an open connection
+  std::size_t index_jobs_running = 0;
+  std::uint64_t index_jobs_total = 0;    // index_codebase calls finished (any outcome)
 };
 
 // Everything register_code_tools() adds, for callers that register selectively.
 struct CodeTools {
   std::shared_ptr<ProjectService> service;
+  std::function<CodeToolsStats()> stats;
   std::vector<ToolSpec> tools;
   ResourceProvider resources;
   std::vector<ResourceTemplateSpec> resource_templates;
@@ -35,6 +54,21 @@ struct CodeTools {
 
 CodeTools make_code_tools(CodeToolsOptions options);
 
-void register_code_tools(Server& server, CodeToolsOptions options);
+// Registers everything on `server`; the returned function reads the live counters.
+std::function<CodeToolsStats()> register_code_tools(Server& server, CodeToolsOptions options);
+
+// The complete `cci` MCP server (name, version, instructions for the model, code tools): what
+// `cci mcp-server`, the daemon and the proxy's in-process fallback all serve.
+struct CodeServer {
+  std::unique_ptr<Server> server;
+  std::function<CodeToolsStats()> stats;
+};
+CodeServer make_code_server(ServerOptions server_options, CodeToolsOptions tools_options);
+
+// Runs one tool in the calling thread without a session, exactly as tools/call would (argument
+// validation included), and returns the tools/call result object
+// ({content, structuredContent?, isError?}). `working_directory` is the default project.
+// For the CLI's direct path: the same JSON the daemon returns, so output is identical.
+Json invoke_tool(const ToolSpec& tool, Json arguments, const std::filesystem::path& working_directory);
 
 }  // namespace cci::mcp

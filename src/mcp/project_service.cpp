@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <set>
 
 #include "core/paths.h"
 
@@ -76,6 +77,12 @@ Result<store::ProjectRecord> ProjectService::resolve(const fs::path& start) {
 }
 
 Result<std::shared_ptr<store::IndexStore>> ProjectService::open(const store::ProjectRecord& project) {
+  auto opened = open_identified(project);
+  if (!opened) return std::unexpected(opened.error());
+  return std::move(opened->store);
+}
+
+Result<OpenIndex> ProjectService::open_identified(const store::ProjectRecord& project) {
   struct ::stat st{};
   if (::stat(project.db_path.c_str(), &st) != 0) return std::unexpected(not_indexed(project.root));
   const Key key{std::this_thread::get_id(), project.db_path};
@@ -85,7 +92,7 @@ Result<std::shared_ptr<store::IndexStore>> ProjectService::open(const store::Pro
     if (it != cache_.end()) {
       if (it->second.device == st.st_dev && it->second.inode == st.st_ino) {
         it->second.last_used = ++tick_;
-        return it->second.store;
+        return OpenIndex{it->second.store, st.st_dev, st.st_ino};
       }
       cache_.erase(it);  // replaced by a full re-index: the old connection reads a dead file
     }
@@ -107,7 +114,7 @@ Result<std::shared_ptr<store::IndexStore>> ProjectService::open(const store::Pro
     });
     cache_.erase(oldest);  // a caller still using it holds its own reference
   }
-  return db;
+  return OpenIndex{std::move(db), st.st_dev, st.st_ino};
 }
 
 Result<std::vector<store::ProjectRecord>> ProjectService::list_projects() {
@@ -161,6 +168,13 @@ std::vector<ConnectionInfo> ProjectService::connections() const {
     out.push_back(std::move(info));
   }
   return out;
+}
+
+std::size_t ProjectService::open_indexes() const {
+  std::set<std::string_view> distinct;
+  std::lock_guard lock(mutex_);
+  for (const auto& [key, entry] : cache_) distinct.insert(key.second);
+  return distinct.size();
 }
 
 std::size_t ProjectService::close_all() {

@@ -40,6 +40,13 @@ struct ConnectionInfo {
   std::uint64_t database_bytes = 0;
 };
 
+// A connection together with the identity of the database file it reads (see open_identified).
+struct OpenIndex {
+  std::shared_ptr<store::IndexStore> store;
+  dev_t device = 0;
+  ino_t inode = 0;
+};
+
 class ProjectService {
  public:
   // `data_dir` empty = cci::data_dir(). `max_connections` bounds the cache across all threads.
@@ -58,6 +65,9 @@ class ProjectService {
   // when index.db is a different file than when it was opened. The shared_ptr keeps it alive
   // for the caller even if the cache is cleared meanwhile.
   Result<std::shared_ptr<store::IndexStore>> open(const store::ProjectRecord& project);
+  // The same, plus the device/inode of the file that connection reads: what a result computed
+  // through it belongs to (a full re-index replaces the file, so the identity changes).
+  Result<OpenIndex> open_identified(const store::ProjectRecord& project);
 
   Result<std::vector<store::ProjectRecord>> list_projects();
 
@@ -66,6 +76,8 @@ class ProjectService {
   static Result<std::string> relative_path(const store::ProjectRecord& project, std::string_view path);
 
   std::vector<ConnectionInfo> connections() const;
+  // How many distinct indexes have a cached connection (connections().size() without the stats).
+  std::size_t open_indexes() const;
   // Drops every cached connection (those in use close when their call finishes); returns how many.
   std::size_t close_all();
 

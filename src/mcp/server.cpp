@@ -6,6 +6,7 @@
 #include <array>
 #include <atomic>
 #include <cctype>
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <map>
@@ -291,10 +292,14 @@ class BatchCollector {
   std::vector<std::string> responses_;
 };
 
+using Clock = std::chrono::steady_clock;
+
 // One in-flight client request.
 struct RequestState {
   Id id;
   std::string method;
+  std::string tool;  // params.name of a tools/call, for RequestRecord
+  Clock::time_point received;
   Json params;
   std::shared_ptr<Outbound> channel;
   std::shared_ptr<BatchCollector> batch;
@@ -324,8 +329,13 @@ struct Server::Impl {
   std::vector<PromptSpec> prompts;
   std::mutex sessions_mutex;
   std::vector<std::weak_ptr<Session>> sessions;  // guarded by sessions_mutex; closed on shutdown
-  // Declared last so it is destroyed first: draining tasks still see the registries.
-  std::unique_ptr<ThreadPool> pool;
+  // Requests submitted to a pool whose task has not started yet (the backpressure bound), and
+  // requests registered in some session until their task ends (running or queued).
+  std::atomic<std::size_t> queued{0};
+  std::atomic<std::size_t> in_flight{0};
+  // Declared last so they are destroyed first: draining tasks still see the registries.
+  std::unique_ptr<ThreadPool> pool;        // everything but ToolPool::Index tools
+  std::unique_ptr<ThreadPool> index_pool;  // tools/call of ToolPool::Index tools
 };
 
 namespace {
@@ -379,7 +389,10 @@ class SessionImpl final : public Session, public std::enable_shared_from_this<Se
   void respond(const std::shared_ptr<Outbound>& channel, const std::shared_ptr<BatchCollector>& batch,
                std::string text);
   std::expected<Json, RpcError> initialize(const Json& params);
+  void adopt_working_directory(const Json& params);  // guarded by mutex_ (called from initialize)
   void run(const std::shared_ptr<RequestState>& state);
+  // ServerOptions::on_request, once the response is out (or suppressed).
+  void report(std::string_view method, std::string_view tool, std::string_view outcome, Clock::time_point received) const;
   std::expected<Json, RpcError> dispatch(RequestState& state);
 
   std::expected<Json, RpcError> tools_call(RequestState& state);
@@ -527,12 +540,36 @@ bool known_method(std::string_view method) {
   return std::find(std::begin(kMethods), std::end(kMethods), method) != std::end(kMethods);
 }
 
+void SessionImpl::report(std::string_view method, std::string_view tool, std::string_view outcome,
+                         Clock::time_point received) const {
+  if (!server_.options.on_request) return;
+  server_.options.on_request(RequestRecord{method, tool, outcome, Clock::now() - received});
+}
+
+// Which pool a request runs on: only tools/call is routed by the tool's ToolSpec::pool.
+ThreadPool& pool_for(Server::Impl& server, const RequestState& state) {
+  if (state.method != "tools/call" || !server.index_pool) return *server.pool;
+  const auto found = server.tool_index.find(state.tool);
+  if (found == server.tool_index.end() || server.tools[found->second].pool != ToolPool::Index) return *server.pool;
+  return *server.index_pool;
+}
+
+std::string tool_name_of(const rpc::Request& request) {
+  if (request.method != "tools/call" || !request.params.is_object()) return {};
+  const auto name = request.params.find("name");
+  return name != request.params.end() && name->is_string() ? name->get<std::string>() : std::string();
+}
+
 void SessionImpl::handle_request(rpc::Request request, const std::shared_ptr<Outbound>& channel,
                                  const std::shared_ptr<BatchCollector>& batch) {
+  const Clock::time_point received = Clock::now();
+  const std::string tool = tool_name_of(request);
+  // Answers given here, without a worker; reported like the ones run() sends.
   auto reply = [&](std::expected<Json, RpcError> outcome) {
+    const bool ok = outcome.has_value();
     respond(channel, batch,
-            outcome ? rpc::serialize_result(request.id, std::move(*outcome))
-                    : rpc::serialize_error(request.id, outcome.error()));
+            ok ? rpc::serialize_result(request.id, std::move(*outcome)) : rpc::serialize_error(request.id, outcome.error()));
+    report(request.method, tool, ok ? "ok" : "error", received);
   };
   if (!request.params.is_null() && !request.params.is_object()) {
     reply(std::unexpected(invalid_params("params must be an object")));
@@ -559,7 +596,9 @@ void SessionImpl::handle_request(rpc::Request request, const std::shared_ptr<Out
 
   auto state = std::make_shared<RequestState>();
   state->id = request.id;
-  state->method = std::move(request.method);
+  state->tool = tool;
+  state->received = received;
+  state->method = request.method;
   state->params = request.params.is_null() ? Json::object() : std::move(request.params);
   state->channel = channel;
   state->batch = batch;
@@ -569,8 +608,17 @@ void SessionImpl::handle_request(rpc::Request request, const std::shared_ptr<Out
       state->progress_token = *token;
     }
   }
+  // Backpressure across all sessions: a slot in the queue is reserved first and given back when
+  // the request is refused, so concurrent sessions can never overshoot the bound together.
+  // 0 = no bound, as for max_message_bytes.
+  const std::size_t max_queued = server_.options.max_queued_requests;
+  const std::size_t queued_before = server_.queued.fetch_add(1, std::memory_order_acq_rel);
   std::optional<RpcError> refused;
-  {
+  if (max_queued != 0 && queued_before >= max_queued) {
+    refused = RpcError{ec::kServerError,
+                       "server busy: " + std::to_string(queued_before) + " requests queued; retry shortly",
+                       std::nullopt};
+  } else {
     std::lock_guard lock(mutex_);
     const std::string key = id_key(state->id);
     if (requests_.contains(key)) {
@@ -584,13 +632,18 @@ void SessionImpl::handle_request(rpc::Request request, const std::shared_ptr<Out
                          std::nullopt};
     } else {
       requests_.emplace(key, state);
+      server_.in_flight.fetch_add(1, std::memory_order_relaxed);
     }
   }
   if (refused) {
+    server_.queued.fetch_sub(1, std::memory_order_acq_rel);
     reply(std::unexpected(*refused));
     return;
   }
-  server_.pool->submit([self = shared_from_this(), state] { self->run(state); });
+  pool_for(server_, *state).submit([self = shared_from_this(), state] {
+    self->server_.queued.fetch_sub(1, std::memory_order_acq_rel);
+    self->run(state);
+  });
 }
 
 void SessionImpl::run(const std::shared_ptr<RequestState>& state) {
@@ -613,14 +666,23 @@ void SessionImpl::run(const std::shared_ptr<RequestState>& state) {
     std::lock_guard lock(mutex_);
     requests_.erase(id_key(state->id));
   }
+  server_.in_flight.fetch_sub(1, std::memory_order_relaxed);
   // A cancelled request gets no response at all (MCP cancellation).
   if (state->cancelled.load(std::memory_order_acquire)) {
     if (state->batch) state->batch->skip();
+    report(state->method, state->tool, "cancelled", state->received);
     return;
+  }
+  std::string_view result = "ok";
+  if (!outcome) {
+    result = "error";
+  } else if (state->method == "tools/call" && outcome->value("isError", false)) {
+    result = "tool_error";
   }
   respond(state->channel, state->batch,
           outcome ? rpc::serialize_result(state->id, std::move(*outcome))
                   : rpc::serialize_error(state->id, outcome.error()));
+  report(state->method, state->tool, result, state->received);
 }
 
 std::expected<Json, RpcError> SessionImpl::initialize(const Json& params) {
@@ -646,6 +708,7 @@ std::expected<Json, RpcError> SessionImpl::initialize(const Json& params) {
       client_capabilities_ = *caps;
     }
     if (const auto ci = params.find("clientInfo"); ci != params.end() && ci->is_object()) client_info_ = *ci;
+    adopt_working_directory(params);
     protocol_version_ = negotiated;
     initialized_.store(true, std::memory_order_release);
   }
@@ -663,6 +726,21 @@ std::expected<Json, RpcError> SessionImpl::initialize(const Json& params) {
   log::info("mcp: session initialized ({}, protocol {}, client {})", info_.transport, negotiated,
             client_info_.value("name", std::string("?")));
   return result;
+}
+
+// A client that runs elsewhere than this process (the proxy in front of the daemon) names its own
+// directory; only an absolute path means the same thing here. Written before initialized_ is
+// published, like client_info_, so workers read it without the lock.
+void SessionImpl::adopt_working_directory(const Json& params) {
+  const auto meta = params.find("_meta");
+  if (meta == params.end() || !meta->is_object()) return;
+  const auto dir = meta->find(std::string(kWorkingDirectoryMeta));
+  if (dir == meta->end()) return;
+  if (!dir->is_string() || !std::filesystem::path(dir->get_ref<const std::string&>()).is_absolute()) {
+    log::debug("mcp: ignoring initialize _meta {}: not an absolute path ({})", kWorkingDirectoryMeta, dir->dump());
+    return;
+  }
+  info_.working_directory = dir->get<std::string>();
 }
 
 void SessionImpl::handle_notification(const rpc::Notification& notification) {
@@ -1028,6 +1106,7 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(o
   const std::size_t threads = impl_->options.worker_threads != 0 ? impl_->options.worker_threads
                                                                   : std::max<std::size_t>(default_worker_count(), 4);
   impl_->pool = std::make_unique<ThreadPool>(threads);
+  impl_->index_pool = std::make_unique<ThreadPool>(std::max<std::size_t>(impl_->options.index_threads, 1));
 }
 
 Server::~Server() {
@@ -1037,7 +1116,9 @@ Server::~Server() {
       if (auto session = weak.lock()) session->close();
     }
   }
-  impl_->pool.reset();  // drains queued work (now cancelled) before the registries go away
+  // Drain queued work (now cancelled) before the registries go away.
+  impl_->index_pool.reset();
+  impl_->pool.reset();
 }
 
 void Server::add_tool(ToolSpec tool) {
@@ -1064,6 +1145,22 @@ std::shared_ptr<Session> Server::open_session(std::shared_ptr<Outbound> out, Ses
 }
 
 const ServerOptions& Server::options() const { return impl_->options; }
+
+ServerStats Server::stats() const {
+  ServerStats stats;
+  {
+    std::lock_guard lock(impl_->sessions_mutex);
+    for (const auto& weak : impl_->sessions) {
+      // Every Session this server hands out is a SessionImpl (open_session).
+      if (const auto session = weak.lock(); session && !std::static_pointer_cast<SessionImpl>(session)->closed()) {
+        ++stats.open_sessions;
+      }
+    }
+  }
+  stats.in_flight = impl_->in_flight.load(std::memory_order_relaxed);
+  stats.queued = impl_->queued.load(std::memory_order_relaxed);
+  return stats;
+}
 
 void Server::notify_resource_updated(const std::string& uri) {
   std::vector<std::shared_ptr<Session>> open;

@@ -59,6 +59,10 @@ struct ToolResult {
   static ToolResult error(std::string message);  // isError: true, the message tells the model what to fix
 };
 
+// Which worker pool runs a tool: queries are short and many; indexing is long and must never
+// occupy the threads that answer searches (ServerOptions::index_threads bounds it).
+enum class ToolPool { Query, Index };
+
 struct ToolSpec {
   std::string name;
   std::string title;
@@ -67,6 +71,7 @@ struct ToolSpec {
   std::optional<Json> output_schema;
   ToolAnnotations annotations;
   std::function<Result<ToolResult>(ToolContext&)> handler;  // runs on a worker thread
+  ToolPool pool = ToolPool::Query;
 };
 
 // What a tool handler can see and do while it runs.
@@ -139,6 +144,21 @@ struct PromptSpec {
   std::function<std::vector<std::string>(const std::string& argument, const std::string& value)> complete;
 };
 
+// One finished request, for metrics (ServerOptions::on_request). `outcome` is "ok", "error" (a
+// JSON-RPC error), "tool_error" (an isError tool result) or "cancelled".
+struct RequestRecord {
+  std::string_view method;     // "tools/call", "resources/read", ...
+  std::string_view tool;       // the tool name for tools/call, else empty
+  std::string_view outcome;
+  std::chrono::nanoseconds duration{};  // from receipt to response
+};
+
+struct ServerStats {
+  std::size_t open_sessions = 0;
+  std::size_t in_flight = 0;      // requests running or queued, all sessions
+  std::size_t queued = 0;         // waiting for a worker
+};
+
 struct ServerOptions {
   std::string name = "cci";
   std::string title = "claude-code-indexer";
@@ -152,11 +172,24 @@ struct ServerOptions {
   // Server::notify_resource_updated then reaches the subscribed sessions. Off: both methods are
   // unknown (-32601), as for a server whose resources never change.
   bool resource_subscriptions = false;
+  std::size_t index_threads = 1;                // the ToolPool::Index pool
+  // Backpressure: requests waiting for a worker beyond this get -32000 "server busy" at once
+  // instead of queueing without bound.
+  std::size_t max_queued_requests = 1024;
+  // Called on the worker thread after each request's response is sent (must be thread-safe and
+  // cheap). ping and initialize, answered inline, are reported too.
+  std::function<void(const RequestRecord&)> on_request;
 };
 
 // Per-connection facts a transport knows.
+//
+// A client may name its own working directory in initialize's `params._meta["cci/workingDirectory"]`
+// (an absolute path; the proxy does, since the daemon's directory means nothing to the client);
+// it then replaces `working_directory` for that session.
+inline constexpr std::string_view kWorkingDirectoryMeta = "cci/workingDirectory";
+
 struct SessionInfo {
-  std::string transport;                        // "stdio", "websocket", "http"
+  std::string transport;                        // "stdio", "websocket", "http", "unix"
   std::filesystem::path working_directory;      // default project when the client has no roots
 };
 
@@ -181,6 +214,7 @@ class Server {
   std::shared_ptr<Session> open_session(std::shared_ptr<Outbound> out, SessionInfo info);
 
   const ServerOptions& options() const;
+  ServerStats stats() const;
 
   // Sends notifications/resources/updated {uri} to every open session subscribed to `uri`
   // (needs ServerOptions::resource_subscriptions). Safe from any thread.

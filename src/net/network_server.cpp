@@ -13,16 +13,25 @@
 // "<stream>-<seq>", so GET + Last-Event-ID finds the stream to replay from its bounded buffer.
 //
 // Authentication: /healthz needs no token (liveness probes carry none) but still passes the Host
-// and Origin checks; everything else needs the bearer token when one is set. WebSocket clients
-// that cannot set headers (browsers, the TS SDK's WebSocketClientTransport) may pass it as
-// `?access_token=` on the upgrade URL.
+// and Origin checks; everything else needs the bearer token when one is set (extra routes say
+// for themselves). WebSocket clients that cannot set headers (browsers, the TS SDK's
+// WebSocketClientTransport) may pass it as `?access_token=` on the upgrade URL.
+//
+// Unix socket: newline-delimited JSON-RPC, one session per connection, framed like stdio (an
+// oversized line is skipped to its newline and answered, never buffered). A client that only
+// half-closes (`nc -U`, socat) still gets the answers to what it sent before its EOF.
 #include "net/network_server.h"
 
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -30,7 +39,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -52,6 +63,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
+using local_stream = asio::local::stream_protocol;
 using Clock = std::chrono::steady_clock;
 using rpc::Json;
 
@@ -61,6 +73,11 @@ constexpr int kSseRetryMs = 1000;
 constexpr auto kIdleConnectionTimeout = std::chrono::seconds(120);  // waiting for a request header
 constexpr auto kDrainTimeout = std::chrono::milliseconds(2000);     // in-flight requests at stop()
 constexpr auto kJoinTimeout = std::chrono::milliseconds(3000);      // io threads after closing
+constexpr std::size_t kUnixReadChunk = 64 * 1024;
+constexpr std::size_t kUnixMaxGather = 64;  // queued messages written by one gathered write
+// After a half-closing Unix client's last request finishes, its response may still be on the
+// way to the connection's queue (the session forgets a request just before answering it).
+constexpr auto kUnixAnswerGrace = std::chrono::milliseconds(50);
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -222,6 +239,7 @@ struct Response {
   std::string content_type;
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  bool head_only = false;  // HEAD: the headers (Content-Length of the body) without the body
 };
 
 Response json_error(unsigned status, int code, std::string message) {
@@ -331,7 +349,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
     if (close_after_) out += "Connection: close\r\n";
     out += "\r\n";
-    out += r.body;
+    if (!r.head_only) out += r.body;
     return out;
   }
 
@@ -436,6 +454,12 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
 
   bool open() const { return !closed_.load(); }
 
+  // For stop()'s drain, from any thread (session_ itself belongs to the strand).
+  std::size_t in_flight() const {
+    const auto session = published_session_.load();
+    return session && open() ? session->in_flight() : 0;
+  }
+
  private:
   void do_read() {
     ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
@@ -481,6 +505,7 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   beast::flat_buffer buffer_;
   std::deque<std::string> queue_;
   std::shared_ptr<mcp::Session> session_;
+  std::atomic<std::shared_ptr<mcp::Session>> published_session_;
   bool writing_ = false;
   bool accepted_ = false;
   std::atomic<bool> closed_{false};
@@ -495,6 +520,201 @@ class WsOutbound final : public mcp::Outbound {
 
  private:
   std::weak_ptr<WsConnection> connection_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// One Unix socket connection = one MCP session; newline-delimited JSON-RPC as on stdio.
+class UnixConnection : public std::enable_shared_from_this<UnixConnection> {
+ public:
+  UnixConnection(local_stream::socket socket, std::size_t max_message_bytes)
+      : socket_(std::move(socket)), limit_(max_message_bytes), read_buffer_(new char[kUnixReadChunk]) {}
+
+  // The session is set before the connection is published or reads anything.
+  void start(std::shared_ptr<mcp::Session> session) {
+    session_ = std::move(session);
+    asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+  }
+
+  const std::shared_ptr<mcp::Session>& session() const { return session_; }
+  bool open() const { return !closed_.load(); }
+
+  void send(std::string message) {
+    asio::post(socket_.get_executor(), [self = shared_from_this(), m = std::move(message)]() mutable {
+      self->enqueue(std::move(m));
+    });
+  }
+
+  // Graceful: what is queued is written first.
+  void post_close() {
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->close_when_flushed(); });
+  }
+
+ private:
+  void do_read() {
+    if (closed_ || read_done_) return;
+    socket_.async_read_some(asio::buffer(read_buffer_.get(), kUnixReadChunk),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) { self->on_read(ec, n); });
+  }
+
+  void on_read(beast::error_code ec, std::size_t n) {
+    if (closed_) return;
+    if (ec == asio::error::eof) {
+      if (discarding_) {
+        reject_oversized();
+      } else if (!line_.empty()) {
+        deliver(line_);  // a last message without its newline is still a message
+      }
+      read_done_ = true;
+      drain_then_close(Clock::now() + kDrainTimeout);
+      return;
+    }
+    if (ec) {
+      finish();
+      return;
+    }
+    std::string_view chunk(read_buffer_.get(), n);
+    while (!chunk.empty()) {
+      const auto nl = chunk.find('\n');
+      const std::string_view piece = chunk.substr(0, nl);
+      if (discarding_) {
+        discarded_ += piece.size();
+      } else if (nl != std::string_view::npos && line_.empty()) {
+        if (piece.size() > limit_ + 1 && limit_ != 0) {
+          discarded_ = piece.size();
+          reject_oversized();
+        } else {
+          deliver(piece);  // the common case: a whole line inside one read, no copy
+        }
+        chunk.remove_prefix(nl + 1);
+        continue;
+      } else {
+        line_.append(piece);
+        if (limit_ != 0 && line_.size() > limit_ + 1) {  // +1: a trailing '\r' is framing, not message
+          discarding_ = true;
+          discarded_ = line_.size();
+          std::string().swap(line_);
+        }
+      }
+      if (nl == std::string_view::npos) break;
+      if (discarding_) {
+        reject_oversized();
+      } else {
+        deliver(line_);
+        line_.clear();
+      }
+      chunk.remove_prefix(nl + 1);
+    }
+    do_read();
+  }
+
+  void deliver(std::string_view line) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) return;  // blank lines are ignored
+    session_->receive(line);
+  }
+
+  // The error the session gives for oversized input, without ever holding the line.
+  void reject_oversized() {
+    constexpr std::size_t kMiB = 1u << 20;
+    const std::string limit = limit_ >= kMiB && limit_ % kMiB == 0 ? std::to_string(limit_ / kMiB) + " MiB"
+                                                                    : std::to_string(limit_) + " bytes";
+    enqueue(rpc::serialize_error(std::nullopt, rpc::RpcError{rpc::error_code::kInvalidRequest,
+                                                             "message of " + std::to_string(discarded_) +
+                                                                 " bytes exceeds the " + limit + " limit",
+                                                             std::nullopt}));
+    discarding_ = false;
+    discarded_ = 0;
+  }
+
+  // The client sent EOF but may still read: answer what it asked (bounded), then close.
+  void drain_then_close(Clock::time_point deadline) {
+    if (closed_) return;
+    const bool busy = session_->in_flight() > 0 && Clock::now() < deadline;
+    if (!drain_timer_) drain_timer_.emplace(socket_.get_executor());
+    drain_timer_->expires_after(busy ? std::chrono::milliseconds(5) : kUnixAnswerGrace);
+    drain_timer_->async_wait([self = shared_from_this(), busy, deadline](beast::error_code ec) {
+      if (ec) return;
+      if (busy) {
+        self->drain_then_close(deadline);
+      } else {
+        self->close_when_flushed();
+      }
+    });
+  }
+
+  void enqueue(std::string message) {
+    if (closed_ || closing_) return;
+    queue_.push_back(std::move(message));
+    pump();
+  }
+
+  // One gathered write for everything queued (up to a bound): message, "\n", message, "\n", ...
+  void pump() {
+    if (writing_ || closed_) return;
+    if (queue_.empty()) {
+      if (closing_) finish();
+      return;
+    }
+    static constexpr char kNewline = '\n';
+    gather_.clear();
+    in_write_ = std::min(queue_.size(), kUnixMaxGather);
+    for (std::size_t i = 0; i < in_write_; ++i) {
+      gather_.push_back(asio::buffer(queue_[i]));
+      gather_.push_back(asio::buffer(&kNewline, 1));
+    }
+    writing_ = true;
+    asio::async_write(socket_, gather_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->writing_ = false;
+      if (ec || self->closed_) {
+        self->finish();
+        return;
+      }
+      self->queue_.erase(self->queue_.begin(), self->queue_.begin() + static_cast<std::ptrdiff_t>(self->in_write_));
+      self->pump();
+    });
+  }
+
+  void close_when_flushed() {
+    if (closed_) return;
+    closing_ = true;
+    if (!writing_ && queue_.empty()) finish();
+  }
+
+  void finish() {
+    if (closed_.exchange(true)) return;  // the queue stays: a write in flight owns its front elements
+    if (session_) session_->close();
+    if (drain_timer_) drain_timer_->cancel();
+    beast::error_code ec;
+    socket_.shutdown(local_stream::socket::shutdown_both, ec);
+    socket_.close(ec);
+  }
+
+  local_stream::socket socket_;
+  const std::size_t limit_;
+  std::unique_ptr<char[]> read_buffer_;
+  std::string line_;            // a line split across reads
+  bool discarding_ = false;     // inside an oversized line, skipping to its newline
+  std::size_t discarded_ = 0;   // bytes of the oversized line so far
+  bool read_done_ = false;      // the client sent EOF
+  std::optional<asio::steady_timer> drain_timer_;
+  std::deque<std::string> queue_;
+  std::vector<asio::const_buffer> gather_;
+  std::size_t in_write_ = 0;
+  bool writing_ = false;
+  bool closing_ = false;  // close once the queue is written
+  std::shared_ptr<mcp::Session> session_;
+  std::atomic<bool> closed_{false};
+};
+
+class UnixOutbound final : public mcp::Outbound {
+ public:
+  explicit UnixOutbound(std::weak_ptr<UnixConnection> connection) : connection_(std::move(connection)) {}
+  void send(std::string message) override {
+    if (auto c = connection_.lock()) c->send(std::move(message));
+  }
+
+ private:
+  std::weak_ptr<UnixConnection> connection_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -715,6 +935,7 @@ class NetworkServerImpl final : public NetworkServer {
         options_(std::move(options)),
         work_(asio::make_work_guard(ioc_)),
         acceptor_(asio::make_strand(ioc_)),
+        unix_acceptor_(asio::make_strand(ioc_)),
         sweep_timer_(acceptor_.get_executor()) {
     if (options_.working_directory.empty()) {
       std::error_code ec;
@@ -750,7 +971,11 @@ class NetworkServerImpl final : public NetworkServer {
                         "cannot listen on " + options_.host + ":" + std::to_string(options_.port) + ": " + ec.message());
     }
     port_ = acceptor_.local_endpoint().port();
+    if (!options_.unix_socket.empty()) {
+      if (auto status = listen_unix(); !status) return status;
+    }
     do_accept();
+    if (unix_bound_) do_accept_unix();
     schedule_sweep();
     const std::size_t n = std::max<std::size_t>(1, options_.io_threads);
     running_threads_ = n;
@@ -767,6 +992,7 @@ class NetworkServerImpl final : public NetworkServer {
 
   std::uint16_t port() const override { return port_; }
   std::string host() const override { return options_.host; }
+  std::filesystem::path unix_socket() const override { return unix_bound_ ? options_.unix_socket : std::filesystem::path(); }
 
   std::size_t open_sessions() const override {
     {
@@ -780,6 +1006,9 @@ class NetworkServerImpl final : public NetworkServer {
     }
     std::lock_guard lock(conns_mutex_);
     for (const auto& w : ws_conns_) {
+      if (auto c = w.lock(); c && c->open()) ++n;
+    }
+    for (const auto& w : unix_conns_) {
       if (auto c = w.lock(); c && c->open()) ++n;
     }
     return n;
@@ -799,6 +1028,13 @@ class NetworkServerImpl final : public NetworkServer {
       acceptor_.close(ec);
       sweep_timer_.cancel();
     });
+    if (unix_bound_) {
+      asio::post(unix_acceptor_.get_executor(), [this] {
+        beast::error_code ec;
+        unix_acceptor_.close(ec);
+      });
+      remove_unix_socket_file();
+    }
     // Graceful: running requests get a bounded time to answer while the io threads still run.
     const auto deadline = Clock::now() + kDrainTimeout;
     while (Clock::now() < deadline && in_flight() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -816,6 +1052,9 @@ class NetworkServerImpl final : public NetworkServer {
         if (auto c = w.lock()) c->post_close();
       }
       for (auto& w : http_conns_) {
+        if (auto c = w.lock()) c->post_close();
+      }
+      for (auto& w : unix_conns_) {
         if (auto c = w.lock()) c->post_close();
       }
     }
@@ -842,6 +1081,14 @@ class NetworkServerImpl final : public NetworkServer {
   // --- used by the connections ---------------------------------------------------------------
 
   std::size_t max_message_bytes() const { return options_.max_message_bytes; }
+
+  // The extra route for `path`, or nullptr.
+  const HttpRoute* find_route(std::string_view path) const {
+    for (const auto& route : options_.routes) {
+      if (route.path == path) return &route;
+    }
+    return nullptr;
+  }
 
   // Host, Origin and token checks shared by HTTP and the WebSocket upgrade; nullopt = allowed.
   std::optional<Response> check_access(const http::request<http::string_body>& req, bool need_token) const {
@@ -942,9 +1189,95 @@ class NetworkServerImpl final : public NetworkServer {
  private:
   std::size_t in_flight() const {
     std::size_t n = 0;
-    std::lock_guard lock(sessions_mutex_);
-    for (const auto& [id, s] : sessions_) n += s->session() ? s->session()->in_flight() : 0;
+    {
+      std::lock_guard lock(sessions_mutex_);
+      for (const auto& [id, s] : sessions_) n += s->session() ? s->session()->in_flight() : 0;
+    }
+    std::lock_guard lock(conns_mutex_);
+    for (const auto& w : unix_conns_) {
+      if (auto c = w.lock(); c && c->open()) n += c->session()->in_flight();
+    }
+    for (const auto& w : ws_conns_) {
+      if (auto c = w.lock()) n += c->in_flight();
+    }
     return n;
+  }
+
+  // A socket file left by a server that died is replaced; a live server's socket, or anything
+  // that is not a socket, is left alone and refused.
+  Status remove_stale_socket(const std::filesystem::path& path) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) {
+      if (errno == ENOENT) return {};
+      return make_error(ErrorCode::IoError, "cannot inspect " + path.string() + ": " + std::strerror(errno));
+    }
+    if (!S_ISSOCK(st.st_mode)) {
+      return make_error(ErrorCode::InvalidArgument, path.string() + " exists and is not a socket");
+    }
+    local_stream::socket probe(ioc_);
+    beast::error_code ec;
+    probe.connect(local_stream::endpoint(path.string()), ec);
+    if (!ec) {
+      return make_error(ErrorCode::Refused, "another server is already listening on " + path.string());
+    }
+    if (ec != asio::error::connection_refused) {
+      return make_error(ErrorCode::IoError, "cannot tell whether a server is listening on " + path.string() + ": " +
+                                                ec.message());
+    }
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return make_error(ErrorCode::IoError, "cannot remove the stale socket " + path.string() + ": " + std::strerror(errno));
+    }
+    return {};
+  }
+
+  Status listen_unix() {
+    const std::string path = options_.unix_socket.string();
+    if (path.size() >= sizeof(sockaddr_un::sun_path)) {
+      return make_error(ErrorCode::InvalidArgument, "Unix socket path is longer than " +
+                                                        std::to_string(sizeof(sockaddr_un::sun_path) - 1) +
+                                                        " bytes: " + path);
+    }
+    if (auto status = remove_stale_socket(options_.unix_socket); !status) return status;
+    beast::error_code ec;
+    const local_stream::endpoint endpoint(path);
+    unix_acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) unix_acceptor_.bind(endpoint, ec);
+    if (ec) return make_error(ErrorCode::IoError, "cannot listen on " + path + ": " + ec.message());
+    // Nobody can connect before listen(), so tightening the mode here leaves no window.
+    if (::chmod(path.c_str(), S_IRUSR | S_IWUSR) != 0) {
+      const std::string why = std::strerror(errno);
+      ::unlink(path.c_str());
+      return make_error(ErrorCode::IoError, "cannot restrict " + path + " to its owner: " + why);
+    }
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) unix_file_id_ = {st.st_dev, st.st_ino};
+    unix_bound_ = true;
+    unix_acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return make_error(ErrorCode::IoError, "cannot listen on " + path + ": " + ec.message());
+    return {};
+  }
+
+  // Only our own file: a successor that already replaced it keeps its socket.
+  void remove_unix_socket_file() {
+    struct stat st {};
+    if (::lstat(options_.unix_socket.c_str(), &st) != 0) return;
+    if (std::pair{st.st_dev, st.st_ino} != unix_file_id_) return;
+    ::unlink(options_.unix_socket.c_str());
+  }
+
+  void do_accept_unix() {
+    unix_acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, local_stream::socket socket) {
+      if (ec == asio::error::operation_aborted || !unix_acceptor_.is_open()) return;
+      if (!ec) {
+        auto conn = std::make_shared<UnixConnection>(std::move(socket), options_.max_message_bytes);
+        conn->start(server_.open_session(std::make_shared<UnixOutbound>(conn),
+                                         mcp::SessionInfo{"unix", options_.working_directory}));
+        std::lock_guard lock(conns_mutex_);
+        std::erase_if(unix_conns_, [](const auto& w) { return w.expired(); });
+        unix_conns_.push_back(conn);
+      }
+      do_accept_unix();
+    });
   }
 
   std::shared_ptr<HttpSession> find_session(const std::shared_ptr<HttpConnection>& conn,
@@ -1088,6 +1421,9 @@ class NetworkServerImpl final : public NetworkServer {
   asio::io_context ioc_;  // declared first among the Asio members: destroyed last
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   tcp::acceptor acceptor_;
+  local_stream::acceptor unix_acceptor_;
+  bool unix_bound_ = false;  // the socket file at options_.unix_socket is ours
+  std::pair<dev_t, ino_t> unix_file_id_{};
   asio::steady_timer sweep_timer_;
   std::uint16_t port_ = 0;
   bool wildcard_ = false;
@@ -1098,6 +1434,7 @@ class NetworkServerImpl final : public NetworkServer {
   mutable std::mutex conns_mutex_;
   std::vector<std::weak_ptr<HttpConnection>> http_conns_;
   std::vector<std::weak_ptr<WsConnection>> ws_conns_;
+  std::vector<std::weak_ptr<UnixConnection>> unix_conns_;
 
   std::vector<std::thread> threads_;
   std::mutex threads_mutex_;
@@ -1111,6 +1448,19 @@ class NetworkServerImpl final : public NetworkServer {
 };
 
 std::size_t HttpConnection::max_body() const { return server_.max_message_bytes(); }
+
+// Route handlers belong to the embedding program; one that throws must not take the io thread down.
+Response answer_route(const HttpRoute& route) {
+  if (!route.handler) return Response{500, "text/plain", "route " + route.path + " has no handler", {}};
+  try {
+    HttpReply reply = route.handler();
+    const unsigned status = reply.status >= 100 && reply.status <= 599 ? static_cast<unsigned>(reply.status) : 500;
+    return Response{status, std::move(reply.content_type), std::move(reply.body), {}};
+  } catch (const std::exception& e) {
+    log::error("mcp http: the handler of {} failed: {}", route.path, e.what());
+    return Response{500, "text/plain", "internal error", {}};
+  }
+}
 
 void HttpConnection::handle(http::request<http::string_body> request) {
   busy_ = true;
@@ -1156,14 +1506,17 @@ void HttpConnection::handle(http::request<http::string_body> request) {
     return;
   }
 
-  if (auto denied = server_.check_access(request, path != "/healthz")) {
+  const HttpRoute* route = server_.find_route(path);
+  if (auto denied = server_.check_access(request, route ? route->needs_token : path != "/healthz")) {
     post_response(std::move(*denied));
     do_read();
     return;
   }
-  if (path == "/healthz") {
+  if (route || path == "/healthz") {
     if (request.method() == http::verb::get || request.method() == http::verb::head) {
-      post_response(Response{200, "text/plain", "ok", {}});
+      Response r = route ? answer_route(*route) : Response{200, "text/plain", "ok", {}};
+      r.head_only = request.method() == http::verb::head;
+      post_response(std::move(r));
     } else {
       Response r{405, "text/plain", "method not allowed", {{"Allow", "GET, HEAD"}}};
       post_response(std::move(r));
@@ -1193,6 +1546,7 @@ void WsConnection::run(http::request<http::string_body> request, std::string sub
     }
     self->accepted_ = true;
     self->session_ = self->server_.open_ws_session(self);
+    self->published_session_.store(self->session_);
     self->do_read();
   });
 }

@@ -9,6 +9,15 @@
 // request must carry `Authorization: Bearer <token>` (401 otherwise); binding a non-loopback
 // address without a token is refused at start.
 //
+// Local clients: with `unix_socket` set the same server also accepts connections on that Unix
+// domain socket (created 0600, a stale file at the path is replaced), one MCP session per
+// connection, newline-delimited JSON-RPC exactly as on stdio. File permissions are its access
+// control, so it needs no token.
+//
+// Extra HTTP routes (the daemon's /healthz, /metrics, /status) are answered on the io thread, so
+// their handlers must be cheap; they pass the Host/Origin checks and, when `needs_token`, the
+// bearer token check.
+//
 // Thread safety: start() returns a running server; stop() may be called from any thread
 // (e.g. a signal handler thread) and waits for in-flight requests up to a bound.
 #pragma once
@@ -16,6 +25,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +34,18 @@
 #include "mcp/server.h"
 
 namespace cci::net {
+
+struct HttpReply {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+};
+
+struct HttpRoute {
+  std::string path;              // exact match on the target's path, e.g. "/metrics"
+  bool needs_token = true;       // false: answered without the bearer token (liveness probes)
+  std::function<HttpReply()> handler;  // GET and HEAD only; other methods get 405
+};
 
 struct NetworkOptions {
   std::string host = "127.0.0.1";
@@ -34,6 +56,8 @@ struct NetworkOptions {
   std::chrono::seconds session_idle_timeout{1800}; // Streamable HTTP sessions without traffic expire
   std::size_t max_message_bytes = 16u << 20;       // HTTP body / WebSocket message limit (413 / close 1009)
   std::filesystem::path working_directory;         // default project for sessions (empty = current dir)
+  std::filesystem::path unix_socket;               // also serve NDJSON sessions here (empty = no)
+  std::vector<HttpRoute> routes;                   // besides /mcp; a route for /healthz replaces the built-in one
 };
 
 class NetworkServer {
@@ -46,7 +70,8 @@ class NetworkServer {
   virtual std::string host() const = 0;
   virtual void stop() = 0;                  // graceful: stop accepting, close sessions, join threads
   virtual void wait() = 0;                  // blocks until stop() completes
-  virtual std::size_t open_sessions() const = 0;
+  virtual std::size_t open_sessions() const = 0;  // WebSocket + Streamable HTTP + Unix socket
+  virtual std::filesystem::path unix_socket() const = 0;  // empty when not serving one
 };
 
 }  // namespace cci::net

@@ -7,5 +7,7 @@
 namespace cci::rpc {
 
 using Json = nlohmann::json;
+// Keeps object keys in insertion order: for rewriting files people wrote (client configs).
+using OrderedJson = nlohmann::ordered_json;
 
 }  // namespace cci::rpc

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -15,12 +16,15 @@ class Cci {
  public:
   explicit Cci(std::filesystem::path data_dir) : data_dir_(std::move(data_dir)) {}
 
-  ProcessResult run(const std::vector<std::string>& args, const std::filesystem::path& cwd = {}) const {
+  // `env` is added to the inherited environment (CCI_NO_DAEMON, CCI_LOG, ...).
+  ProcessResult run(const std::vector<std::string>& args, const std::filesystem::path& cwd = {},
+                    const std::map<std::string, std::string>& env = {}) const {
     std::vector<std::string> argv{CCI_BINARY};
     argv.insert(argv.end(), args.begin(), args.end());
     ProcessOptions options;
     options.cwd = cwd;
-    options.env = {{"CCI_HOME", data_dir_.string()}};
+    options.env = env;
+    options.env["CCI_HOME"] = data_dir_.string();
     return run_process(argv, options);
   }
 

@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -98,11 +100,13 @@ class CodeToolsTest : public ::testing::Test {
     start(20000);
   }
 
-  void start(std::size_t max_chars) {
+  void start(std::size_t max_chars, std::size_t result_cache_bytes = 0) {
     if (session_) session_->close();
     session_.reset();
     server_ = std::make_unique<Server>(ServerOptions{.version = "test", .worker_threads = 3});
-    register_code_tools(*server_, CodeToolsOptions{data_dir(), max_chars});
+    stats_ = register_code_tools(*server_, CodeToolsOptions{.data_dir = data_dir(),
+                                                            .max_result_chars = max_chars,
+                                                            .result_cache_bytes = result_cache_bytes});
     out_ = std::make_shared<Recorder>();
     session_ = server_->open_session(out_, SessionInfo{"stdio", repo_.path()});
     const Json init = rpc("initialize", {{"protocolVersion", "2025-11-25"},
@@ -154,6 +158,7 @@ class CodeToolsTest : public ::testing::Test {
   testing::TempDir home_;
   std::string root_;
   std::unique_ptr<Server> server_;
+  std::function<CodeToolsStats()> stats_;
   std::shared_ptr<Recorder> out_;
   std::shared_ptr<Session> session_;
   std::map<std::string, Json> schemas_;
@@ -566,6 +571,157 @@ TEST_F(CodeToolsTest, PromptsEmbedIndexDataAndCompleteNames) {
                                                 {"argument", {{"name", "name"}, {"value", "parse"}}}});
   ASSERT_TRUE(done.contains("result")) << done.dump();
   EXPECT_EQ(done["result"]["completion"]["values"][0], "parse_http_request");
+}
+
+// --- result cache --------------------------------------------------------------------------------
+
+struct FileIdentity {
+  std::uintmax_t device = 0, inode = 0;
+  bool operator==(const FileIdentity&) const = default;
+};
+
+FileIdentity identity_of(const fs::path& path) {
+  struct ::stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+  return {static_cast<std::uintmax_t>(st.st_dev), static_cast<std::uintmax_t>(st.st_ino)};
+}
+
+std::vector<std::string> names_of(const Json& result, const char* list) {
+  std::vector<std::string> out;
+  for (const auto& item : result["structuredContent"][list]) out.push_back(item["name"]);
+  return out;
+}
+
+TEST_F(CodeToolsTest, ResultCacheHitsOnRepeatedCalls) {
+  start(20000, 1 << 20);
+  const Json first = call("search_code", {{"terms", "helper"}});
+  ASSERT_FALSE(is_error(first)) << text_of(first);
+  CodeToolsStats s = stats_();
+  EXPECT_EQ(s.cache_misses, 1u);
+  EXPECT_EQ(s.cache_hits, 0u);
+  EXPECT_EQ(s.cache_entries, 1u);
+  EXPECT_GT(s.cache_bytes, text_of(first).size());
+  EXPECT_EQ(call("search_code", {{"terms", "helper"}}), first);
+  s = stats_();
+  EXPECT_EQ(s.cache_hits, 1u);
+  EXPECT_EQ(s.cache_entries, 1u);
+  // Other arguments are another entry; the same arguments spelled with project_path (the default
+  // project) too, since the requested directory is part of the key.
+  EXPECT_FALSE(is_error(call("search_code", {{"terms", "helper"}, {"limit", 1}})));
+  EXPECT_EQ(stats_().cache_entries, 2u);
+  // Neither errors nor tools that look beyond the index are cached.
+  EXPECT_TRUE(is_error(call("find_definition", {{"name", "no_such_symbol"}})));
+  EXPECT_TRUE(is_error(call("find_definition", {{"name", "no_such_symbol"}})));
+  EXPECT_FALSE(is_error(call("get_index_status", Json::object())));
+  EXPECT_FALSE(is_error(call("get_index_status", Json::object())));
+  s = stats_();
+  EXPECT_EQ(s.cache_entries, 2u);
+  EXPECT_EQ(s.cache_hits, 1u);
+  EXPECT_GE(s.projects_open, 1u);
+
+  const Json cache_stats = call("manage_cache", {{"action", "stats"}});
+  EXPECT_EQ(cache_stats["structuredContent"]["result_cache"]["entries"], 2);
+  EXPECT_EQ(cache_stats["structuredContent"]["result_cache"]["hits"], 1);
+  const Json cleared = call("manage_cache", {{"action", "clear"}});
+  EXPECT_EQ(cleared["structuredContent"]["result_cache"]["cleared"], 2);
+  EXPECT_EQ(stats_().cache_entries, 0u);
+  EXPECT_EQ(stats_().cache_bytes, 0u);
+  EXPECT_EQ(call("search_code", {{"terms", "helper"}}), first);  // recomputed after the clear
+  EXPECT_EQ(stats_().cache_hits, 1u);
+}
+
+TEST_F(CodeToolsTest, ResultCacheNeverServesAnOlderIndex) {
+  start(20000, 1 << 20);
+  const auto definition = [&](const char* name) { return call("find_definition", {{"name", name}}); };
+  ASSERT_FALSE(is_error(definition("helper")));
+  ASSERT_FALSE(is_error(definition("helper")));
+  EXPECT_EQ(stats_().cache_hits, 1u);
+  const Json outline = call("get_file_outline", {{"path", "pkg/util.py"}});
+  ASSERT_EQ(names_of(outline, "symbols"), (std::vector<std::string>{"helper", "parse_http_request", "unused_thing"}));
+
+  // An incremental run (the generation moves; the database file stays).
+  const auto db = fs::path(call("get_project_stats", Json::object())["structuredContent"]["database"].get<std::string>());
+  const FileIdentity before = identity_of(db);
+  std::string util = kRepo.at("pkg/util.py");
+  util.replace(util.find("def helper"), 10, "def assistant");
+  repo_.write("pkg/util.py", util);
+  Json run = call("index_codebase", {{"project_path", root_}});
+  ASSERT_FALSE(is_error(run)) << text_of(run);
+  ASSERT_EQ(run["structuredContent"]["incremental"], true);
+  EXPECT_EQ(identity_of(db), before);
+  EXPECT_TRUE(is_error(definition("helper"))) << text_of(definition("helper"));
+  EXPECT_FALSE(is_error(definition("assistant")));
+  EXPECT_EQ(names_of(call("get_file_outline", {{"path", "pkg/util.py"}}), "symbols"),
+            (std::vector<std::string>{"assistant", "parse_http_request", "unused_thing"}));
+
+  // A forced full run builds a new file and renames it over the old one.
+  ASSERT_FALSE(is_error(definition("assistant")));  // cached now
+  util.replace(util.find("def assistant"), 13, "def aide");
+  repo_.write("pkg/util.py", util);
+  run = call("index_codebase", {{"project_path", root_}, {"force", true}});
+  ASSERT_FALSE(is_error(run)) << text_of(run);
+  EXPECT_NE(identity_of(db), before);
+  EXPECT_TRUE(is_error(definition("assistant")));
+  EXPECT_FALSE(is_error(definition("aide")));
+  EXPECT_EQ(names_of(call("get_file_outline", {{"path", "pkg/util.py"}}), "symbols"),
+            (std::vector<std::string>{"aide", "parse_http_request", "unused_thing"}));
+
+  const CodeToolsStats s = stats_();
+  EXPECT_EQ(s.index_jobs_total, 2u);
+  EXPECT_EQ(s.index_jobs_running, 0u);
+}
+
+TEST_F(CodeToolsTest, ResultCacheIsBoundedByBytesAndEvictsTheLeastRecentlyUsed) {
+  // Three calls that differ only in a limit above the number of hits: equal results, three
+  // entries. Room for two of them, not three.
+  const auto search = [&](int limit) {
+    return call("search_code", {{"terms", "parse helper run step shared render add twice main"}, {"limit", limit}});
+  };
+  const Json sample = search(50);
+  ASSERT_GE(sample["structuredContent"]["results"].size(), 10u);
+  ASSERT_EQ(sample["structuredContent"]["truncated"], false);
+  const std::size_t size = sample["content"].dump().size() + sample["structuredContent"].dump().size();
+  ASSERT_GT(size, 4000u);  // so keys and bookkeeping are small beside it
+  const std::size_t bound = size * 5 / 2;
+  start(20000, bound);
+  search(50);
+  search(51);
+  EXPECT_EQ(stats_().cache_entries, 2u);
+  EXPECT_EQ(search(50), sample);  // a hit: 51 is now the least recently used
+  EXPECT_EQ(stats_().cache_hits, 1u);
+  search(52);  // evicts 51
+  CodeToolsStats s = stats_();
+  EXPECT_EQ(s.cache_entries, 2u);
+  EXPECT_LE(s.cache_bytes, bound);
+  search(50);
+  EXPECT_EQ(stats_().cache_hits, 2u);
+  search(51);
+  s = stats_();
+  EXPECT_EQ(s.cache_hits, 2u);
+  EXPECT_EQ(s.cache_misses, 4u);
+}
+
+TEST_F(CodeToolsTest, IndexCodebaseRunsOnTheIndexPool) {
+  CodeTools tools = make_code_tools(CodeToolsOptions{.data_dir = data_dir()});
+  for (const auto& t : tools.tools) EXPECT_EQ(t.pool == ToolPool::Index, t.name == "index_codebase") << t.name;
+}
+
+TEST_F(CodeToolsTest, CodeServerHasTheProductDefaults) {
+  CodeServer code = make_code_server(ServerOptions{.name = "", .title = "", .version = "9"},
+                                     CodeToolsOptions{.data_dir = data_dir()});
+  ASSERT_TRUE(code.server);
+  auto out = std::make_shared<Recorder>();
+  auto session = code.server->open_session(out, SessionInfo{"stdio", repo_.path()});
+  session->receive(request_line(1, "initialize", {{"protocolVersion", "2025-11-25"}, {"capabilities", Json::object()}}));
+  const Json init = out->response(1);
+  EXPECT_EQ(init["result"]["serverInfo"]["name"], "cci");
+  EXPECT_EQ(init["result"]["serverInfo"]["title"], "claude-code-indexer");
+  EXPECT_EQ(init["result"]["serverInfo"]["version"], "9");
+  EXPECT_NE(init["result"]["instructions"].get<std::string>().find("get_index_status"), std::string::npos);
+  session->receive(request_line(2, "tools/list", Json::object()));
+  EXPECT_EQ(out->response(2)["result"]["tools"].size(), 14u);
+  EXPECT_EQ(code.stats().index_jobs_total, 0u);
+  session->close();
 }
 
 }  // namespace

@@ -1,14 +1,18 @@
 // tests/mcp/server_test.cpp — the MCP server core through a Session, with an in-memory
 // Outbound as the transport: lifecycle, tools, errors, progress, cancellation, concurrency,
-// limits, batches, logging, resources, prompts, completion and server→client requests.
+// limits, batches, logging, resources, prompts, completion and server→client requests; and what
+// the daemon relies on: separate query and index worker pools, the global queue bound, request
+// records, server stats and the client's working directory from initialize.
 #include "mcp/server.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 namespace cci::mcp {
 namespace {
@@ -715,6 +719,243 @@ TEST_F(ServerTest, CloseCancelsInFlightAndSilencesTheSession) {
   std::this_thread::sleep_for(20ms);
   EXPECT_TRUE(out_->response(1, 10ms).is_null());
   EXPECT_TRUE(out_->response(2, 10ms).is_null());
+}
+
+// --- daemon features: worker pools, backpressure, request records, stats, client directory -------
+
+// Polls `pred` until it holds or the deadline passes (no sleep stands in for synchronisation).
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds limit = 5s) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+// A small server with one worker per pool, blocking tools on each pool, and a request log.
+class PoolTest : public ::testing::Test {
+ protected:
+  static ServerOptions options(std::size_t max_queued) {
+    ServerOptions o;
+    o.worker_threads = 1;
+    o.index_threads = 1;
+    o.max_queued_requests = max_queued;
+    return o;
+  }
+
+  void start(ServerOptions o) {
+    o.on_request = [this](const RequestRecord& r) {
+      std::lock_guard lock(records_mutex_);
+      records_.push_back({std::string(r.method), std::string(r.tool), std::string(r.outcome)});
+      EXPECT_GE(r.duration.count(), 0);
+    };
+    server_ = std::make_unique<Server>(std::move(o));
+    const auto blocking = [](Gate& started, Gate& release, std::string answer) {
+      return [&started, &release, answer](ToolContext& ctx) -> Result<ToolResult> {
+        started.release();
+        if (!release.wait(ctx, 10s)) return make_error(ErrorCode::Cancelled, "cancelled");
+        return ToolResult::text(answer);
+      };
+    };
+    server_->add_tool(ToolSpec{.name = "block",
+                               .input_schema = Json{{"type", "object"}},
+                               .handler = blocking(query_started_, query_release_, "query done")});
+    server_->add_tool(ToolSpec{.name = "index",
+                               .input_schema = Json{{"type", "object"}},
+                               .handler = blocking(index_started_, index_release_, "index done"),
+                               .pool = ToolPool::Index});
+    server_->add_tool(ToolSpec{.name = "echo",
+                               .input_schema = Json{{"type", "object"}},
+                               .handler = [](ToolContext& ctx) -> Result<ToolResult> {
+                                 return ToolResult::text(ctx.arguments().value("text", std::string("echo")));
+                               }});
+    server_->add_tool(ToolSpec{.name = "refuse",
+                               .input_schema = Json{{"type", "object"}},
+                               .handler = [](ToolContext&) -> Result<ToolResult> {
+                                 return ToolResult::error("nothing to see");
+                               }});
+    server_->add_tool(ToolSpec{.name = "where",
+                               .input_schema = Json{{"type", "object"}},
+                               .handler = [](ToolContext& ctx) -> Result<ToolResult> {
+                                 return ToolResult::text(ctx.default_project_path().string());
+                               }});
+  }
+
+  std::shared_ptr<Session> open(const std::shared_ptr<Recorder>& out, Json meta = nullptr) {
+    auto session = server_->open_session(out, SessionInfo{"test", "/work/dir"});
+    Json params = {{"protocolVersion", "2025-11-25"}, {"capabilities", Json::object()}};
+    if (!meta.is_null()) params["_meta"] = std::move(meta);
+    session->receive(req("init", "initialize", std::move(params)));
+    EXPECT_TRUE(out->response("init").contains("result"));
+    session->receive(note("notifications/initialized"));
+    return session;
+  }
+
+  static std::string call_tool(const Json& id, std::string_view name) {
+    return req(id, "tools/call", {{"name", name}, {"arguments", Json::object()}});
+  }
+
+  static std::string text(const Json& response) {
+    return response["result"]["content"][0].value("text", std::string());
+  }
+
+  struct Record {
+    std::string method, tool, outcome;
+    bool operator==(const Record&) const = default;
+  };
+  std::vector<Record> records() {
+    std::lock_guard lock(records_mutex_);
+    return records_;
+  }
+
+  void TearDown() override {
+    query_release_.release();
+    index_release_.release();
+  }
+
+  Gate query_started_, query_release_, index_started_, index_release_;
+  std::mutex records_mutex_;
+  std::vector<Record> records_;
+  std::unique_ptr<Server> server_;  // last: destroyed (and drained) before the gates
+};
+
+TEST_F(PoolTest, IndexToolsDoNotOccupyTheQueryWorker) {
+  start(options(16));
+  auto out = std::make_shared<Recorder>();
+  auto session = open(out);
+  session->receive(call_tool(1, "index"));
+  ASSERT_TRUE(wait_gate(index_started_));
+  // The only query worker is free: a query answers while indexing holds the only index worker.
+  session->receive(call_tool(2, "echo"));
+  EXPECT_EQ(text(out->response(2)), "echo");
+  // A second index job waits for the index worker instead of taking a query worker.
+  session->receive(call_tool(3, "index"));
+  EXPECT_TRUE(eventually([&] { return server_->stats().queued == 1; })) << server_->stats().queued;
+  session->receive(call_tool(4, "echo"));
+  EXPECT_EQ(text(out->response(4)), "echo");
+  EXPECT_TRUE(out->response(1, 10ms).is_null());
+  index_release_.release();
+  EXPECT_EQ(text(out->response(1)), "index done");
+  EXPECT_EQ(text(out->response(3)), "index done");
+}
+
+TEST_F(PoolTest, QueryToolsDoNotWaitForTheIndexWorkerEither) {
+  start(options(16));
+  auto out = std::make_shared<Recorder>();
+  auto session = open(out);
+  session->receive(call_tool(1, "block"));
+  ASSERT_TRUE(wait_gate(query_started_));
+  session->receive(call_tool(2, "index"));
+  ASSERT_TRUE(wait_gate(index_started_));  // runs although the query worker is busy
+  query_release_.release();
+  index_release_.release();
+  EXPECT_EQ(text(out->response(1)), "query done");
+  EXPECT_EQ(text(out->response(2)), "index done");
+}
+
+TEST_F(PoolTest, FullQueueAnswersServerBusyAtOnce) {
+  start(options(2));
+  auto out = std::make_shared<Recorder>();
+  auto other_out = std::make_shared<Recorder>();
+  auto session = open(out);
+  auto other = open(other_out);
+  session->receive(call_tool(1, "block"));
+  ASSERT_TRUE(wait_gate(query_started_));  // running, so no longer queued
+  session->receive(call_tool(2, "echo"));
+  other->receive(call_tool(3, "echo"));  // the bound counts every session
+  EXPECT_EQ(server_->stats().queued, 2u);
+  // Beyond the bound: refused at once, from either session, whatever the method.
+  const Json busy = [&] {
+    session->receive(call_tool(4, "echo"));
+    return out->response(4);
+  }();
+  EXPECT_EQ(busy["error"]["code"], -32000) << busy.dump();
+  EXPECT_EQ(busy["error"]["message"], "server busy: 2 requests queued; retry shortly");
+  other->receive(req(5, "tools/list"));
+  EXPECT_EQ(other_out->response(5)["error"]["code"], -32000);
+  // ping stays inline and is never refused.
+  session->receive(req(6, "ping"));
+  EXPECT_TRUE(out->response(6).contains("result"));
+
+  query_release_.release();
+  EXPECT_EQ(text(out->response(1)), "query done");
+  EXPECT_EQ(text(out->response(2)), "echo");
+  EXPECT_EQ(text(other_out->response(3)), "echo");
+  EXPECT_TRUE(eventually([&] { return server_->stats().queued == 0; }));
+  session->receive(call_tool(7, "echo"));
+  EXPECT_EQ(text(out->response(7)), "echo");
+}
+
+TEST_F(PoolTest, EveryRequestIsRecordedWithItsOutcome) {
+  start(options(16));
+  auto out = std::make_shared<Recorder>();
+  auto session = open(out);  // initialize
+  session->receive(req(1, "ping"));
+  session->receive(call_tool(2, "echo"));
+  ASSERT_FALSE(out->response(2).is_null());
+  session->receive(call_tool(3, "refuse"));
+  ASSERT_FALSE(out->response(3).is_null());
+  session->receive(call_tool(4, "nope"));
+  ASSERT_FALSE(out->response(4).is_null());
+  session->receive(req(5, "no/such/method"));
+  ASSERT_FALSE(out->response(5).is_null());
+  session->receive(call_tool(6, "block"));
+  ASSERT_TRUE(wait_gate(query_started_));
+  session->receive(note("notifications/cancelled", {{"requestId", 6}}));
+  ASSERT_TRUE(eventually([&] { return records().size() == 7; })) << records().size();
+  std::vector<Record> expected = {{"initialize", "", "ok"},          {"ping", "", "ok"},
+                                  {"tools/call", "echo", "ok"},      {"tools/call", "refuse", "tool_error"},
+                                  {"tools/call", "nope", "error"},   {"no/such/method", "", "error"},
+                                  {"tools/call", "block", "cancelled"}};
+  // Workers report after sending, so an inline answer may be recorded before a worker's.
+  std::vector<Record> got = records();
+  const auto order = [](const Record& a, const Record& b) {
+    return std::tie(a.method, a.tool, a.outcome) < std::tie(b.method, b.tool, b.outcome);
+  };
+  std::sort(got.begin(), got.end(), order);
+  std::sort(expected.begin(), expected.end(), order);
+  EXPECT_EQ(got, expected);
+  EXPECT_TRUE(out->response(6, 10ms).is_null());
+}
+
+TEST_F(PoolTest, StatsCountSessionsInFlightAndQueued) {
+  start(options(16));
+  EXPECT_EQ(server_->stats().open_sessions, 0u);
+  auto out = std::make_shared<Recorder>();
+  auto other_out = std::make_shared<Recorder>();
+  auto session = open(out);
+  auto other = open(other_out);
+  EXPECT_EQ(server_->stats().open_sessions, 2u);
+  other->close();
+  EXPECT_EQ(server_->stats().open_sessions, 1u);
+
+  session->receive(call_tool(1, "block"));
+  ASSERT_TRUE(wait_gate(query_started_));
+  session->receive(call_tool(2, "echo"));
+  ServerStats stats = server_->stats();
+  EXPECT_EQ(stats.in_flight, 2u);
+  EXPECT_EQ(stats.queued, 1u);
+  query_release_.release();
+  ASSERT_FALSE(out->response(2).is_null());
+  EXPECT_TRUE(eventually([&] { return server_->stats().in_flight == 0; }));
+  EXPECT_EQ(server_->stats().queued, 0u);
+}
+
+TEST_F(PoolTest, ClientWorkingDirectoryFromInitializeMeta) {
+  start(options(16));
+  const auto where = [&](Json meta) {
+    auto out = std::make_shared<Recorder>();
+    auto session = open(out, std::move(meta));
+    session->receive(call_tool(1, "where"));
+    return text(out->response(1));
+  };
+  EXPECT_EQ(where(nullptr), "/work/dir");
+  EXPECT_EQ(where({{std::string(kWorkingDirectoryMeta), "/home/client/repo"}}), "/home/client/repo");
+  EXPECT_EQ(where({{std::string(kWorkingDirectoryMeta), "relative/repo"}}), "/work/dir");
+  EXPECT_EQ(where({{std::string(kWorkingDirectoryMeta), 42}}), "/work/dir");
+  EXPECT_EQ(where({{"other", "/elsewhere"}}), "/work/dir");
 }
 
 }  // namespace

@@ -192,11 +192,11 @@ export function runCli(args, { home, cwd }) {
 }
 
 // An MCP client connected to `cci mcp-server`, spawned the way Claude Desktop does it.
-export async function connect({ cwd, home, args = ['mcp-server'], capabilities = {} }) {
+export async function connect({ cwd, home, args = ['mcp-server'], capabilities = {}, env = {} }) {
   const transport = new StdioClientTransport({
     command: CCI_BINARY,
     args,
-    env: { ...process.env, CCI_HOME: home },
+    env: { ...process.env, CCI_HOME: home, ...env },
     cwd,
     stderr: 'pipe',
   });

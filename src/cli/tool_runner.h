@@ -1,0 +1,41 @@
+// cli/tool_runner.h — how the query commands get their answers: from the running daemon (warm
+// index, result cache) when there is one, else from the index opened in this process.
+//
+// Both paths produce the same MCP tools/call result object ({content, structuredContent?,
+// isError?}) from the same tool code, and the commands render only from that object, so the
+// output is identical whichever path answered. The daemon is skipped with `--no-daemon` or
+// CCI_NO_DAEMON=1; any transport failure (no daemon, connection lost, timeout) silently falls
+// back to the in-process path. CCI_LOG=debug says which path answered.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "cli/context.h"
+#include "rpc/json.h"
+
+namespace cci::cli {
+
+class ToolRunner {
+ public:
+  explicit ToolRunner(const GlobalOptions& global);
+  ~ToolRunner();
+  ToolRunner(const ToolRunner&) = delete;
+  ToolRunner& operator=(const ToolRunner&) = delete;
+
+  // Runs the MCP tool `name` and returns its tools/call result object. Never fails: problems the
+  // tool reports (not indexed, no such symbol, bad argument) are isError results.
+  rpc::Json call(const std::string& name, rpc::Json arguments);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// One call through a fresh ToolRunner.
+rpc::Json run_tool(const std::string& name, rpc::Json arguments, const GlobalOptions& global);
+
+// True when CCI_NO_DAEMON is set to anything but "" or "0".
+bool daemon_disabled_by_environment();
+
+}  // namespace cci::cli
