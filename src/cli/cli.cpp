@@ -1,3 +1,4 @@
+// cli/cli.cpp — builds the `cci` command tree (CLI11), runs it, and maps failures to exit codes.
 #include "cli/cli.h"
 
 #include <CLI/CLI.hpp>

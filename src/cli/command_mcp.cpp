@@ -36,6 +36,7 @@ namespace fs = std::filesystem;
 struct McpOptions {
   std::size_t max_message_bytes = mcp::ServerOptions{}.max_message_bytes;
   std::size_t workers = 0;
+  std::size_t cache_mb = 64;                // result cache (keyed by index generation, so never stale)
   std::string listen;                       // HOST:PORT; empty = stdio
   std::string token_file;
   std::vector<std::string> allow_origins;
@@ -124,6 +125,7 @@ int serve(const GlobalOptions& global, const McpOptions& options) {
   server_options.max_message_bytes = options.max_message_bytes;
   mcp::CodeToolsOptions tools;
   tools.data_dir = data_dir();
+  tools.result_cache_bytes = options.cache_mb << 20;
   mcp::CodeServer code = mcp::make_code_server(std::move(server_options), std::move(tools));
   mcp::Server& server = *code.server;
 
@@ -138,6 +140,9 @@ void add_server_options(CLI::App* cmd, McpOptions& options) {
                   "Reject incoming messages larger than N bytes with a JSON-RPC error")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--workers", options.workers, "Threads running tool calls (default: one per core)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--cache-mb", options.cache_mb,
+                  "Memory for repeated answers, keyed by index generation so never stale (default 64; 0 = off)")
       ->check(CLI::NonNegativeNumber);
 }
 

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -130,10 +131,19 @@ fs::path project_start(const GlobalOptions& global) {
 
 Json base_arguments(const GlobalOptions& global) { return Json{{"project_path", project_start(global).string()}}; }
 
-void add_filter_arguments(Json& arguments, const FilterArgs& f, const char* kind_key = "type") {
+// The project and filter arguments a filtered query starts from; nullopt (with the exit code
+// set) when a filter is not valid.
+std::optional<Json> filtered_arguments(const GlobalOptions& global, const FilterArgs& f, int& exit_code,
+                                       const char* kind_key = "type") {
+  if (auto ok = check_filter(f); !ok) {
+    exit_code = fail(global, ok.error());
+    return std::nullopt;
+  }
+  Json arguments = base_arguments(global);
   if (!f.types.empty()) arguments[kind_key] = fmt::format("{}", fmt::join(f.types, ","));
   if (!f.langs.empty()) arguments["lang"] = fmt::format("{}", fmt::join(f.langs, ","));
   if (!f.path_glob.empty()) arguments["path"] = f.path_glob;
+  return arguments;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -305,18 +315,14 @@ void register_search(CLI::App& app, GlobalOptions& global, ExitSink exit_code) {
   cmd->add_option("--limit", args->limit, "Maximum results (default 20)")->check(CLI::PositiveNumber);
   cmd->add_option("--offset", args->offset, "Skip this many results (paging)");
   cmd->callback([args, &global, &exit_code] {
-    if (auto ok = check_filter(args->filter); !ok) {
-      exit_code = fail(global, ok.error());
-      return;
-    }
     const std::string terms = fmt::format("{}", fmt::join(args->terms, " "));
-    Json arguments = base_arguments(global);
-    arguments["terms"] = terms;
-    arguments["mode"] = args->mode;
-    arguments["offset"] = args->offset;
-    add_filter_arguments(arguments, args->filter);
+    auto arguments = filtered_arguments(global, args->filter, exit_code);
+    if (!arguments) return;
+    (*arguments)["terms"] = terms;
+    (*arguments)["mode"] = args->mode;
+    (*arguments)["offset"] = args->offset;
     ToolRunner runner(global);
-    const Json result = fetch_pages(runner, "search_code", std::move(arguments), {"results"}, args->limit, 200);
+    const Json result = fetch_pages(runner, "search_code", std::move(*arguments), {"results"}, args->limit, 200);
     if (is_error(result)) {
       exit_code = report_failure(global, classify_failure(result, global, terms));
       return;
@@ -354,15 +360,11 @@ void register_def(CLI::App& app, GlobalOptions& global, ExitSink exit_code) {
   add_filter_options(cmd, args->filter);
   cmd->add_option("--limit", args->limit, "Maximum definitions (default 10, at most 50)")->check(CLI::PositiveNumber);
   cmd->callback([args, &global, &exit_code] {
-    if (auto ok = check_filter(args->filter); !ok) {
-      exit_code = fail(global, ok.error());
-      return;
-    }
-    Json arguments = base_arguments(global);
-    arguments["name"] = args->name;
-    arguments["limit"] = std::min<std::size_t>(args->limit, 50);  // find_definition's maximum
-    add_filter_arguments(arguments, args->filter);
-    const Json result = run_tool("find_definition", std::move(arguments), global);
+    auto arguments = filtered_arguments(global, args->filter, exit_code);
+    if (!arguments) return;
+    (*arguments)["name"] = args->name;
+    (*arguments)["limit"] = std::min<std::size_t>(args->limit, 50);  // find_definition's maximum
+    const Json result = run_tool("find_definition", std::move(*arguments), global);
     if (is_error(result)) {
       exit_code = report_failure(global, classify_failure(result, global, args->name),
                                  Json{{"name", args->name}, {"definitions", Json::array()}});
@@ -408,16 +410,12 @@ void register_refs(CLI::App& app, GlobalOptions& global, ExitSink exit_code) {
   cmd->add_option("--limit", args->limit, "Maximum references, resolved and unresolved together (default 100)")
       ->check(CLI::PositiveNumber);
   cmd->callback([args, &global, &exit_code] {
-    if (auto ok = check_filter(args->filter); !ok) {
-      exit_code = fail(global, ok.error());
-      return;
-    }
-    Json arguments = base_arguments(global);
-    arguments["name"] = args->name;
-    add_filter_arguments(arguments, args->filter);
+    auto arguments = filtered_arguments(global, args->filter, exit_code);
+    if (!arguments) return;
+    (*arguments)["name"] = args->name;
     ToolRunner runner(global);
     const Json result =
-        fetch_pages(runner, "find_references", std::move(arguments), {"references", "unresolved"}, args->limit, 500);
+        fetch_pages(runner, "find_references", std::move(*arguments), {"references", "unresolved"}, args->limit, 500);
     if (is_error(result)) {
       exit_code = report_failure(global, classify_failure(result, global, args->name),
                                  Json{{"name", args->name},
@@ -464,15 +462,11 @@ void register_callees(CLI::App& app, GlobalOptions& global, ExitSink exit_code) 
   add_filter_options(cmd, args->filter);
   cmd->add_option("--limit", args->limit, "Maximum callees (default 100)")->check(CLI::PositiveNumber);
   cmd->callback([args, &global, &exit_code] {
-    if (auto ok = check_filter(args->filter); !ok) {
-      exit_code = fail(global, ok.error());
-      return;
-    }
-    Json arguments = base_arguments(global);
-    arguments["name"] = args->name;
-    add_filter_arguments(arguments, args->filter);
+    auto arguments = filtered_arguments(global, args->filter, exit_code);
+    if (!arguments) return;
+    (*arguments)["name"] = args->name;
     ToolRunner runner(global);
-    const Json result = fetch_pages(runner, "find_callees", std::move(arguments), {"callees"}, args->limit, 500);
+    const Json result = fetch_pages(runner, "find_callees", std::move(*arguments), {"callees"}, args->limit, 500);
     if (is_error(result)) {
       exit_code = report_failure(global, classify_failure(result, global, args->name),
                                  Json{{"name", args->name}, {"definitions", Json::array()}, {"callees", Json::array()}});
@@ -556,14 +550,10 @@ void register_query(CLI::App& app, GlobalOptions& global, ExitSink exit_code) {
   add_filter_options(cmd, args->filter);
   cmd->add_option("--limit", args->limit, "Maximum results (default 20)")->check(CLI::PositiveNumber);
   cmd->callback([args, &global, &exit_code] {
-    if (auto ok = check_filter(args->filter); !ok) {
-      exit_code = fail(global, ok.error());
-      return;
-    }
-    Json arguments = base_arguments(global);
-    add_filter_arguments(arguments, args->filter, "node_type");
+    auto arguments = filtered_arguments(global, args->filter, exit_code, "node_type");
+    if (!arguments) return;
     ToolRunner runner(global);
-    const Json result = fetch_pages(runner, "query_important_code", std::move(arguments), {"results"}, args->limit, 200);
+    const Json result = fetch_pages(runner, "query_important_code", std::move(*arguments), {"results"}, args->limit, 200);
     if (is_error(result)) {
       exit_code = report_failure(global, classify_failure(result, global, ""));
       return;

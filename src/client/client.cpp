@@ -544,7 +544,7 @@ ToolCallResult to_tool_call_result(Json result) {
     if (auto it = result.find("structuredContent"); it != result.end()) out.structured = *it;
     if (auto it = result.find("content"); it != result.end() && it->is_array()) {
       for (const Json& block : *it) {
-        if (!block.is_object() || block.value("type", "") != "text") continue;
+        if (!block.is_object() || block.value("type", Json()) != "text") continue;
         auto text = block.find("text");
         if (text == block.end() || !text->is_string()) continue;
         if (!out.text.empty()) out.text += '\n';

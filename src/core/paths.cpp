@@ -1,3 +1,4 @@
+// core/paths.cpp — the data directory, project path spelling, byte counts, and the daemon's file names.
 #include "core/paths.h"
 
 #include <fmt/format.h>
@@ -59,10 +60,6 @@ std::string format_bytes(std::uint64_t bytes) {
   if (unit == 0) return fmt::format("{} B", bytes);
   return fmt::format("{:.1f} {}", value, kUnits[unit]);
 }
-
-}  // namespace cci
-
-namespace cci {
 
 DaemonPaths DaemonPaths::in(const std::filesystem::path& data_dir) {
   DaemonPaths p;

@@ -1,3 +1,4 @@
+// core/result.cpp — error code names and the human-readable form of an Error.
 #include "core/result.h"
 
 namespace cci {

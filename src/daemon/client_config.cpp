@@ -164,7 +164,7 @@ Result<fs::path> install_client_config(const ClientConfig& config) {
                         fmt::format("cannot create {}: {}", file.parent_path().string(), ec.message()));
   }
 
-  root[key][kServerName] = rpc::OrderedJson::parse(config.server_entry.dump());
+  root[key][kServerName] = rpc::OrderedJson::parse(dump(config.server_entry));
   if (auto written = write_file_atomically(write_target(file), dump(root), mode); !written)
     return std::unexpected(written.error());
   return backup;

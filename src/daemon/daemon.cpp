@@ -384,6 +384,10 @@ Error startup_error(std::string message) {
     ::dup2(null_fd, STDERR_FILENO);
     if (null_fd > STDERR_FILENO) ::close(null_fd);
   }
+  // Whatever the starter had open (a proxy's sockets, which Boost.Asio does not mark O_CLOEXEC,
+  // or a host's pipes) must not live as long as the daemon: its peers would never see EOF.
+  for (int fd = STDERR_FILENO + 1; fd < ready_fd; ++fd) ::close(fd);
+  ::closefrom(std::max(ready_fd, STDERR_FILENO) + 1);
   DaemonOptions detached = options;
   detached.foreground = false;
   ::_exit(run(detached, ready_fd));

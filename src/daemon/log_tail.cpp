@@ -102,11 +102,13 @@ Status print_log(const DaemonFiles& files, std::size_t lines, bool follow) {
   } restore{follow, &previous};
 
   UniqueFd fd(::open(files.log.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd && (errno != ENOENT || !follow))
-    return make_error(errno == ENOENT ? ErrorCode::NotFound : ErrorCode::IoError,
-                      errno == ENOENT ? fmt::format("no daemon log at {} (has the daemon run with this data directory?)",
-                                                    files.log.string())
-                                      : fmt::format("cannot read {}: {}", files.log.string(), std::strerror(errno)));
+  const int open_errno = errno;  // formatting the message below may allocate and change errno
+  if (!fd && (open_errno != ENOENT || !follow))
+    return make_error(open_errno == ENOENT ? ErrorCode::NotFound : ErrorCode::IoError,
+                      open_errno == ENOENT
+                          ? fmt::format("no daemon log at {} (has the daemon run with this data directory?)",
+                                        files.log.string())
+                          : fmt::format("cannot read {}: {}", files.log.string(), std::strerror(open_errno)));
   if (fd) {
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0)

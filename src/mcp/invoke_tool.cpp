@@ -2,15 +2,15 @@
 //
 // The CLI renders its output only from a tools/call result so that asking the daemon and asking
 // the index in-process print the same bytes. This file is the in-process half: the same argument
-// validation and the same result object as SessionImpl::tools_call (server.cpp), with a context
-// that has no client behind it (no progress, no cancellation, no roots, no sampling).
+// validation and result object as SessionImpl::tools_call (both run detail::call_tool), with a
+// context that has no client behind it (no progress, no cancellation, no roots, no sampling).
 #include <filesystem>
 #include <string>
 #include <utility>
 
 #include "core/log.h"
 #include "mcp/code_tools.h"
-#include "mcp/schema.h"
+#include "mcp/tool_call.h"
 
 namespace cci::mcp {
 namespace {
@@ -48,38 +48,17 @@ class DirectToolContext final : public ToolContext {
   const Json empty_ = Json::object();
 };
 
-// The tools/call result object, shaped exactly as server.cpp's tool_result_json.
-Json result_json(const ToolResult& r) {
-  Json j = {{"content", r.content.is_array() ? r.content : Json::array()}};
-  if (r.structured) j["structuredContent"] = *r.structured;
-  if (r.is_error) j["isError"] = true;
-  return j;
-}
-
 }  // namespace
 
 Json invoke_tool(const ToolSpec& tool, Json arguments, const fs::path& working_directory) {
   if (arguments.is_null()) arguments = Json::object();
-  if (!arguments.is_object()) return result_json(ToolResult::error("tools/call params.arguments must be an object"));
-  if (const auto errors = validate_arguments(tool.input_schema, arguments); !errors.empty()) {
-    std::string text = "Invalid arguments for tool '" + tool.name + "': ";
-    for (std::size_t i = 0; i < errors.size(); ++i) text += (i ? "; " : "") + errors[i];
-    text += ".";
-    return result_json(ToolResult::error(std::move(text)));
+  if (!arguments.is_object()) {
+    return detail::tool_result_json(ToolResult::error("tools/call params.arguments must be an object"));
   }
-  if (!tool.handler) return result_json(ToolResult::error("tool '" + tool.name + "' has no handler"));
-  DirectToolContext context(std::move(arguments), working_directory);
-  Result<ToolResult> result = tool.handler(context);
-  if (!result) return result_json(ToolResult::error(result.error().message));
-  if (tool.output_schema && !result->is_error) {
-    if (!result->structured) {
-      log::warn("mcp: tool {} declares an outputSchema but returned no structuredContent", tool.name);
-    } else if (const auto errors = validate_arguments(*tool.output_schema, *result->structured); !errors.empty()) {
-      log::warn("mcp: tool {} returned structuredContent that does not match its outputSchema: {}", tool.name,
-                errors.front());
-    }
-  }
-  return result_json(*result);
+  return detail::call_tool(tool, std::move(arguments), [&](Json validated) {
+    DirectToolContext context(std::move(validated), working_directory);
+    return tool.handler(context);
+  });
 }
 
 }  // namespace cci::mcp

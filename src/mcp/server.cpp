@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/thread_pool.h"
 #include "mcp/schema.h"
+#include "mcp/tool_call.h"
 
 namespace cci::mcp {
 
@@ -216,13 +217,6 @@ Json content_json(const ResourceContent& c) {
   } else {
     j["text"] = c.text.value_or("");
   }
-  return j;
-}
-
-Json tool_result_json(const ToolResult& r) {
-  Json j = {{"content", r.content.is_array() ? r.content : Json::array()}};
-  if (r.structured) j["structuredContent"] = *r.structured;
-  if (r.is_error) j["isError"] = true;
   return j;
 }
 
@@ -676,7 +670,7 @@ void SessionImpl::run(const std::shared_ptr<RequestState>& state) {
   std::string_view result = "ok";
   if (!outcome) {
     result = "error";
-  } else if (state->method == "tools/call" && outcome->value("isError", false)) {
+  } else if (state->method == "tools/call" && outcome->is_object() && outcome->value("isError", Json(false)) == true) {
     result = "tool_error";
   }
   respond(state->channel, state->batch,
@@ -882,26 +876,10 @@ std::expected<Json, RpcError> SessionImpl::tools_call(RequestState& state) {
     if (!a->is_object()) return std::unexpected(invalid_params("tools/call params.arguments must be an object"));
     arguments = *a;
   }
-  // Validation failures are tool results, not protocol errors, so the model can correct itself.
-  if (const auto errors = validate_arguments(tool.input_schema, arguments); !errors.empty()) {
-    std::string text = "Invalid arguments for tool '" + tool.name + "': ";
-    for (std::size_t i = 0; i < errors.size(); ++i) text += (i ? "; " : "") + errors[i];
-    text += ".";
-    return tool_result_json(ToolResult::error(std::move(text)));
-  }
-  if (!tool.handler) return tool_result_json(ToolResult::error("tool '" + tool.name + "' has no handler"));
-  ToolContextImpl context(shared_from_this(), state, std::move(arguments));
-  Result<ToolResult> result = tool.handler(context);
-  if (!result) return tool_result_json(ToolResult::error(result.error().message));
-  if (tool.output_schema && !result->is_error) {
-    if (!result->structured) {
-      log::warn("mcp: tool {} declares an outputSchema but returned no structuredContent", tool.name);
-    } else if (const auto errors = validate_arguments(*tool.output_schema, *result->structured); !errors.empty()) {
-      log::warn("mcp: tool {} returned structuredContent that does not match its outputSchema: {}", tool.name,
-                errors.front());
-    }
-  }
-  return tool_result_json(*result);
+  return detail::call_tool(tool, std::move(arguments), [&](Json validated) {
+    ToolContextImpl context(shared_from_this(), state, std::move(validated));
+    return tool.handler(context);
+  });
 }
 
 std::expected<Json, RpcError> SessionImpl::resources_list(RequestState& state) {
@@ -1173,5 +1151,37 @@ void Server::notify_resource_updated(const std::string& uri) {
   // Every Session this server hands out is a SessionImpl (open_session).
   for (const auto& session : open) std::static_pointer_cast<SessionImpl>(session)->resource_updated(uri);
 }
+
+namespace detail {
+
+Json tool_result_json(const ToolResult& r) {
+  Json j = {{"content", r.content.is_array() ? r.content : Json::array()}};
+  if (r.structured) j["structuredContent"] = *r.structured;
+  if (r.is_error) j["isError"] = true;
+  return j;
+}
+
+Json call_tool(const ToolSpec& tool, Json arguments, const std::function<Result<ToolResult>(Json)>& run_handler) {
+  if (const auto errors = validate_arguments(tool.input_schema, arguments); !errors.empty()) {
+    std::string text = "Invalid arguments for tool '" + tool.name + "': ";
+    for (std::size_t i = 0; i < errors.size(); ++i) text += (i ? "; " : "") + errors[i];
+    text += ".";
+    return tool_result_json(ToolResult::error(std::move(text)));
+  }
+  if (!tool.handler) return tool_result_json(ToolResult::error("tool '" + tool.name + "' has no handler"));
+  Result<ToolResult> result = run_handler(std::move(arguments));
+  if (!result) return tool_result_json(ToolResult::error(result.error().message));
+  if (tool.output_schema && !result->is_error) {
+    if (!result->structured) {
+      log::warn("mcp: tool {} declares an outputSchema but returned no structuredContent", tool.name);
+    } else if (const auto errors = validate_arguments(*tool.output_schema, *result->structured); !errors.empty()) {
+      log::warn("mcp: tool {} returned structuredContent that does not match its outputSchema: {}", tool.name,
+                errors.front());
+    }
+  }
+  return tool_result_json(*result);
+}
+
+}  // namespace detail
 
 }  // namespace cci::mcp

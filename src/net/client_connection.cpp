@@ -11,6 +11,7 @@
 // joining itself, and the state lives until the thread has finished.
 #include "net/client_connection.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -174,6 +175,9 @@ class WebSocketTransport final : public Transport {
       }
       beast::error_code ignored;
       tcp_layer.socket().set_option(tcp::no_delay(true), ignored);
+      // Asio opens sockets without SOCK_CLOEXEC: a program that spawns children (the proxy starts
+      // the daemon) must not leak the connection into them.
+      ::fcntl(tcp_layer.socket().native_handle(), F_SETFD, FD_CLOEXEC);
       // From here on the WebSocket's own timeouts apply (Beast: never both layers at once).
       tcp_layer.expires_never();
       websocket::stream_base::timeout timeouts = websocket::stream_base::timeout::suggested(beast::role_type::client);

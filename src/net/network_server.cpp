@@ -75,6 +75,9 @@ constexpr auto kDrainTimeout = std::chrono::milliseconds(2000);     // in-flight
 constexpr auto kJoinTimeout = std::chrono::milliseconds(3000);      // io threads after closing
 constexpr std::size_t kUnixReadChunk = 64 * 1024;
 constexpr std::size_t kUnixMaxGather = 64;  // queued messages written by one gathered write
+// A client that sends but does not read stops being read once this many answers wait for it,
+// so its answers cannot pile up without bound; reading resumes when they are written.
+constexpr std::size_t kUnixMaxQueued = 1u << 30;
 // After a half-closing Unix client's last request finishes, its response may still be on the
 // way to the connection's queue (the session forgets a request just before answering it).
 constexpr auto kUnixAnswerGrace = std::chrono::milliseconds(50);
@@ -604,6 +607,10 @@ class UnixConnection : public std::enable_shared_from_this<UnixConnection> {
       }
       chunk.remove_prefix(nl + 1);
     }
+    if (queue_.size() >= kUnixMaxQueued) {
+      read_paused_ = true;  // pump() resumes once the client has read its answers
+      return;
+    }
     do_read();
   }
 
@@ -670,6 +677,10 @@ class UnixConnection : public std::enable_shared_from_this<UnixConnection> {
         return;
       }
       self->queue_.erase(self->queue_.begin(), self->queue_.begin() + static_cast<std::ptrdiff_t>(self->in_write_));
+      if (self->read_paused_ && self->queue_.size() < kUnixMaxQueued / 2) {
+        self->read_paused_ = false;
+        self->do_read();
+      }
       self->pump();
     });
   }
@@ -696,6 +707,7 @@ class UnixConnection : public std::enable_shared_from_this<UnixConnection> {
   bool discarding_ = false;     // inside an oversized line, skipping to its newline
   std::size_t discarded_ = 0;   // bytes of the oversized line so far
   bool read_done_ = false;      // the client sent EOF
+  bool read_paused_ = false;    // too many answers unwritten: not reading (kUnixMaxQueued)
   std::optional<asio::steady_timer> drain_timer_;
   std::deque<std::string> queue_;
   std::vector<asio::const_buffer> gather_;

@@ -245,12 +245,14 @@ std::atomic<int> g_signal_write_fd{-1};
 std::atomic<bool> g_signalled{false};
 
 extern "C" void cci_proxy_on_termination_signal(int) {
+  const int saved_errno = errno;  // the interrupted code may be about to read errno
   g_signalled.store(true);
   const int fd = g_signal_write_fd.load();
   if (fd >= 0) {
     const char byte = 's';
     [[maybe_unused]] const ssize_t ignored = ::write(fd, &byte, 1);
   }
+  errno = saved_errno;
 }
 
 // SIGTERM/SIGINT end the session like EOF (self-pipe the read loop polls); SIGPIPE is ignored so
@@ -325,6 +327,9 @@ Result<pid_t> spawn_daemon_start(const fs::path& binary, const net::Endpoint& en
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  // Boost.Asio opens its sockets without O_CLOEXEC: without this the daemon would inherit our
+  // connections (and whatever else the host left open), keeping them alive past our exit.
+  posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
   posix_spawnattr_t attributes;
   posix_spawnattr_init(&attributes);
   sigset_t none;
@@ -529,11 +534,14 @@ bool Proxy::replayable(const InFlight& request) const {
       "initialize",     "ping",       "tools/list",          "resources/list",    "resources/read",
       "resources/templates/list", "prompts/list", "prompts/get", "completion/complete", "logging/setLevel"};
   if (request.method != "tools/call") return kSafeMethods.contains(request.method);
+  // value() with a typed default throws on a type mismatch: compare as Json, never get<>.
   const Json message = Json::parse(request.line, nullptr, false);
   std::string tool;
   if (message.is_object()) {
-    const Json& params = message.value("params", Json::object());
-    if (params.is_object()) tool = params.value("name", "");
+    const Json params = message.value("params", Json::object());
+    if (const Json name = params.is_object() ? params.value("name", Json()) : Json(); name.is_string()) {
+      tool = name.get<std::string>();
+    }
   }
   if (auto known = tool_read_only_.find(tool); known != tool_read_only_.end()) return known->second;
   // Not listed by the host yet: every code tool reads, except these two.
@@ -787,7 +795,7 @@ void Proxy::learn_tools(const InFlight& request, const std::string& message) {
     if (!tool.is_object() || !tool.contains("name") || !tool["name"].is_string()) continue;
     bool read_only = false;
     if (auto a = tool.find("annotations"); a != tool.end() && a->is_object()) {
-      read_only = a->value("readOnlyHint", false);
+      read_only = a->value("readOnlyHint", Json(false)) == true;
     }
     tool_read_only_[tool["name"].get<std::string>()] = read_only;
   }

@@ -507,17 +507,31 @@ TEST_F(NetworkServerTest, WebSocketOversizedMessageClosesWith1009) {
   WsClient client(net_->port());
   websocket::response_type res;
   ASSERT_FALSE(client.handshake("mcp", {}, res));
-  client.write(std::string(100 * 1024, ' '));
-  beast::flat_buffer buffer;
+  // The server sends close 1009 as soon as it sees the frame header, without draining the unread
+  // payload, so TCP may reset the connection while the client is still writing it or before the
+  // client sees the close frame: any of these outcomes ends the session.
+  // (Seen once under heavy load: Beast reported the reset as a thrown system_error "Broken pipe"
+  // instead of through `ec`; that is the same outcome.)
+  const std::string payload(100 * 1024, ' ');
   beast::error_code ec;
-  client.stream().read(buffer, ec);
-  // The server sends close 1009 at once, but it cannot drain the unread payload first, so TCP may
-  // reset the connection before the client sees the close frame: either outcome ends the session.
+  try {
+    client.stream().text(true);
+    client.stream().write(asio::buffer(payload), ec);
+    if (!ec) {
+      beast::flat_buffer buffer;
+      client.stream().read(buffer, ec);
+    }
+  } catch (const boost::system::system_error& e) {
+    ec = e.code();
+  }
   ASSERT_TRUE(ec);
   if (ec == websocket::error::closed) {
     EXPECT_EQ(client.stream().reason().code, websocket::close_code::too_big);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (net_->open_sessions() != 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   EXPECT_EQ(net_->open_sessions(), 0u);
 }
 

@@ -9,10 +9,13 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <thread>
 
 #include "message_client.h"
 #include "temp_dir.h"
@@ -256,6 +259,38 @@ TEST_F(UnixSocketTest, FramingBlankLinesCrlfAndSplitWrites) {
   line = raw.read_line();
   ASSERT_TRUE(line.has_value());
   EXPECT_EQ(Json::parse(*line)["error"]["code"], -32700);
+}
+
+// A client that writes without reading is no longer read once its unread answers pile up (they
+// would otherwise grow without bound in the server), and is read again once it reads them.
+TEST_F(UnixSocketTest, AClientThatDoesNotReadIsPausedThenResumed) {
+  start_unix();
+  RawUnixClient raw(socket_path());
+  ASSERT_TRUE(raw.connected());
+  ASSERT_TRUE(raw.write_all(std::string(kInitRequest) + "\n" + kInitializedNotification + "\n"));
+  ASSERT_TRUE(raw.read_line().has_value());
+  // Far more than the kernel's socket buffers hold in both directions plus the server's bound.
+  constexpr int kPings = 50000;
+  std::string pings;
+  for (int i = 0; i < kPings; ++i) pings += R"({"jsonrpc":"2.0","id":)" + std::to_string(i) + R"(,"method":"ping"})" "\n";
+  std::atomic<bool> written{false};
+  std::thread writer([&] {
+    EXPECT_TRUE(raw.write_all(pings));
+    written = true;
+  });
+  // Paused, the server stops taking requests, so the writer cannot finish while nobody reads.
+  EXPECT_FALSE(eventually([&] { return written.load(); }, std::chrono::milliseconds(1000)))
+      << "the server read every request although none of its answers was read";
+  std::set<int> answered;
+  while (static_cast<int>(answered.size()) < kPings) {
+    auto line = raw.read_line();
+    if (!line) break;
+    const Json reply = Json::parse(*line, nullptr, false);
+    if (reply.contains("id") && reply["id"].is_number_integer()) answered.insert(reply["id"].get<int>());
+  }
+  if (static_cast<int>(answered.size()) < kPings) raw.shutdown_write();  // unblocks a stuck writer
+  writer.join();
+  EXPECT_EQ(static_cast<int>(answered.size()), kPings);
 }
 
 // `echo request | nc -U socket`: the client half-closes and still gets its answer.

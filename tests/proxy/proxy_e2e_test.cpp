@@ -102,8 +102,12 @@ class DaemonGuard {
 // `cci mcp-proxy` with pipes for stdin and stdout; stderr is collected in the background.
 class ProxyProcess {
  public:
+  static constexpr int kInheritedFd = 9;
+
+  // `inherited_fd` (>= 0) is passed to the proxy as descriptor 9 without FD_CLOEXEC, the way a
+  // host may leak one.
   ProxyProcess(const fs::path& cwd, const std::map<std::string, std::string>& env,
-               std::vector<std::string> extra_args = {}) {
+               std::vector<std::string> extra_args = {}, int inherited_fd = -1) {
     ::signal(SIGPIPE, SIG_IGN);
     int in[2], out[2], err[2];
     if (::pipe2(in, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC)) throw std::runtime_error("pipe");
@@ -125,6 +129,7 @@ class ProxyProcess {
       ::dup2(in[0], 0);
       ::dup2(out[1], 1);
       ::dup2(err[1], 2);
+      if (inherited_fd >= 0) ::dup2(inherited_fd, kInheritedFd);  // dup2 clears FD_CLOEXEC
       if (::chdir(cwd.c_str()) != 0) _exit(127);
       std::vector<char*> argv, envp;
       for (auto& a : args) argv.push_back(a.data());
@@ -351,6 +356,30 @@ TEST_F(ProxyE2ETest, StartsTheDaemonWhenNoneRuns) {
   EXPECT_EQ(state.value("port", 0), port) << state.dump();
   EXPECT_TRUE(process_alive(state.value("pid", 0)));
   EXPECT_EQ(proxy.stderr_text().find("in-process"), std::string::npos) << proxy.stderr_text();
+}
+
+// A daemon started by a proxy must not keep what the proxy's host gave the proxy (or the proxy's
+// own sockets): a host waiting for EOF on a pipe it shared would otherwise wait for the daemon.
+TEST_F(ProxyE2ETest, TheDaemonItStartsKeepsNoInheritedDescriptor) {
+  DaemonGuard guard(home());
+  int leak[2];
+  ASSERT_EQ(::pipe2(leak, O_CLOEXEC), 0);
+  {
+    ProxyProcess proxy(repo_.path(), env("ws://127.0.0.1:" + std::to_string(free_port())), {}, leak[1]);
+    proxy.handshake();
+    expect_search_works(proxy, 2);
+    proxy.close_input();
+    ASSERT_TRUE(proxy.wait_exit(milliseconds(10000)).has_value());
+  }
+  ::close(leak[1]);
+  const pid_t daemon = daemon_pid(home());
+  ASSERT_TRUE(process_alive(daemon));
+  // Every writer is gone unless the daemon inherited one: then this read would never end.
+  pollfd p{leak[0], POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 10000), 1) << "the daemon holds the host's descriptor";
+  char byte = 0;
+  EXPECT_EQ(::read(leak[0], &byte, 1), 0);
+  ::close(leak[0]);
 }
 
 TEST_F(ProxyE2ETest, ProxiesRacingToStartTheDaemonShareOne) {
