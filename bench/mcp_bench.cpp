@@ -25,6 +25,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <climits>
 #include <atomic>
 #include <barrier>
 #include <boost/asio/connect.hpp>
@@ -93,6 +94,10 @@ std::vector<std::string> split(const std::string& text, char sep) {
   std::exit(1);
 }
 
+// The project directory, absolute: a direct daemon session has no working directory of its own
+// that means anything, so the client names it in initialize's _meta (as the proxy does).
+std::string g_project_dir;
+
 std::string initialize_message() {
   return Json{{"jsonrpc", "2.0"},
               {"id", 0},
@@ -100,7 +105,8 @@ std::string initialize_message() {
               {"params",
                {{"protocolVersion", "2025-11-25"},
                 {"capabilities", Json::object()},
-                {"clientInfo", {{"name", "mcp_bench"}, {"version", "1"}}}}}}
+                {"clientInfo", {{"name", "mcp_bench"}, {"version", "1"}}},
+                {"_meta", {{"cci/workingDirectory", g_project_dir}}}}}}
       .dump();
 }
 
@@ -647,6 +653,11 @@ void print_figures(const Options& options, const Figures& f) {
 int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   const Options options = parse_args(argc, argv);
+  {
+    char resolved[PATH_MAX];
+    if (realpath(options.project.c_str(), resolved) == nullptr) die("no such project directory: " + options.project);
+    g_project_dir = resolved;
+  }
   std::vector<Figures> results;
   std::unique_ptr<NetworkProcess> network;
   std::unique_ptr<Daemon> daemon;

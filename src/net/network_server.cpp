@@ -77,7 +77,7 @@ constexpr std::size_t kUnixReadChunk = 64 * 1024;
 constexpr std::size_t kUnixMaxGather = 64;  // queued messages written by one gathered write
 // A client that sends but does not read stops being read once this many answers wait for it,
 // so its answers cannot pile up without bound; reading resumes when they are written.
-constexpr std::size_t kUnixMaxQueued = 1u << 30;
+constexpr std::size_t kUnixMaxQueued = 1024;
 // After a half-closing Unix client's last request finishes, its response may still be on the
 // way to the connection's queue (the session forgets a request just before answering it).
 constexpr auto kUnixAnswerGrace = std::chrono::milliseconds(50);
