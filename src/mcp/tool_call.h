@@ -10,12 +10,12 @@
 namespace cci::mcp::detail {
 
 // The tools/call result object ({content, structuredContent?, isError?}) of one ToolResult.
-rpc::Json tool_result_json(const ToolResult& result);
+rpc::Json tool_result_json(ToolResult result);
 
 // Validates `arguments` (an object) against the tool's input schema, then calls `run_handler`,
 // which builds the tool's context from the validated arguments and runs tool.handler. Invalid
 // arguments and handler errors become isError results (the model can correct itself); a
-// structured result that contradicts the output schema is logged.
+// structured result that contradicts the output schema is logged (checked at debug log level).
 rpc::Json call_tool(const ToolSpec& tool, rpc::Json arguments,
                     const std::function<Result<ToolResult>(rpc::Json arguments)>& run_handler);
 

@@ -34,6 +34,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -818,10 +820,44 @@ void Proxy::on_daemon_close(std::uint64_t generation, std::string reason) {
 
 // --- connection management -------------------------------------------------------------------
 
+// The Unix socket of the daemon that `endpoint` names, when that daemon is this data directory's
+// own (its daemon.json gives the same loopback port): the same sessions without TCP, WebSocket
+// framing or a token, measurably faster per message (BENCHMARKS.md).
+std::optional<net::Endpoint> local_socket_of(const net::Endpoint& endpoint, const fs::path& data_dir) {
+  if (endpoint.kind != net::Endpoint::Kind::WebSocket) return std::nullopt;
+  if (endpoint.host != "127.0.0.1" && endpoint.host != "localhost" && endpoint.host != "::1" &&
+      endpoint.host != "[::1]") {
+    return std::nullopt;
+  }
+  const DaemonPaths paths = DaemonPaths::in(data_dir);
+  std::ifstream in(paths.state);
+  if (!in) return std::nullopt;
+  const rpc::Json state = rpc::Json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (!state.is_object()) return std::nullopt;
+  const auto port = state.find("port");
+  const auto socket = state.find("socket");
+  if (port == state.end() || !port->is_number_unsigned() || port->get<std::uint64_t>() != endpoint.port ||
+      socket == state.end() || !socket->is_string()) {
+    return std::nullopt;
+  }
+  net::Endpoint local;
+  local.kind = net::Endpoint::Kind::Unix;
+  local.socket_path = socket->get<std::string>();
+  std::error_code ec;
+  if (!fs::exists(local.socket_path, ec)) return std::nullopt;
+  return local;
+}
+
 Result<Connected> Proxy::connect_once(milliseconds timeout) {
   net::ConnectOptions connect_options;
   connect_options.timeout = timeout;
-  if (endpoint_.kind == net::Endpoint::Kind::WebSocket) {
+  net::Endpoint endpoint = endpoint_;
+  if (auto local = local_socket_of(endpoint_, data_dir_)) {
+    log::debug("mcp-proxy: {} is this data directory's daemon; using its Unix socket {}", endpoint_.to_string(),
+               local->socket_path.string());
+    endpoint = std::move(*local);
+  }
+  if (endpoint.kind == net::Endpoint::Kind::WebSocket) {
     // Read at every attempt: a daemon started meanwhile may have created it.
     if (auto token = read_token_file(DaemonPaths::in(data_dir_).token)) connect_options.bearer_token = std::move(*token);
   }
@@ -832,7 +868,7 @@ Result<Connected> Proxy::connect_once(milliseconds timeout) {
   }
   std::weak_ptr<Proxy> weak = weak_from_this();
   auto connected = net::MessageConnection::connect(
-      endpoint_, connect_options,
+      endpoint, connect_options,
       [weak, generation](std::string message) {
         if (auto self = weak.lock()) self->on_daemon_message(generation, std::move(message));
       },
