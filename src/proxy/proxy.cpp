@@ -53,6 +53,7 @@
 #include "mcp/code_tools.h"
 #include "mcp/server.h"
 #include "net/client_connection.h"
+#include "net/stdio_io.h"
 #include "rpc/json.h"
 #include "rpc/message.h"
 
@@ -206,101 +207,6 @@ std::string raw_id_json(std::string_view raw) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// stdout and signals.
-
-// One write(2) per message plus its newline, under a mutex: concurrent writers never interleave.
-class StdoutWriter {
- public:
-  explicit StdoutWriter(int fd) : fd_(fd) {}
-
-  void write(std::string message) {
-    message.push_back('\n');
-    std::lock_guard lock(mutex_);
-    if (failed_) return;
-    const char* data = message.data();
-    std::size_t left = message.size();
-    while (left > 0) {
-      const ssize_t n = ::write(fd_, data, left);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-          pollfd p{fd_, POLLOUT, 0};
-          ::poll(&p, 1, 1000);
-          continue;
-        }
-        log::warn("mcp-proxy: writing to stdout failed: {}", std::strerror(errno));
-        failed_ = true;
-        return;
-      }
-      data += n;
-      left -= static_cast<std::size_t>(n);
-    }
-  }
-
- private:
-  int fd_;
-  std::mutex mutex_;
-  bool failed_ = false;  // the host is gone: drop further output
-};
-
-std::atomic<int> g_signal_write_fd{-1};
-std::atomic<bool> g_signalled{false};
-
-extern "C" void cci_proxy_on_termination_signal(int) {
-  const int saved_errno = errno;  // the interrupted code may be about to read errno
-  g_signalled.store(true);
-  const int fd = g_signal_write_fd.load();
-  if (fd >= 0) {
-    const char byte = 's';
-    [[maybe_unused]] const ssize_t ignored = ::write(fd, &byte, 1);
-  }
-  errno = saved_errno;
-}
-
-// SIGTERM/SIGINT end the session like EOF (self-pipe the read loop polls); SIGPIPE is ignored so
-// a vanished host is a write error. Restored on destruction.
-class SignalGuard {
- public:
-  SignalGuard() {
-    g_signalled.store(false);
-    if (::pipe2(pipe_, O_CLOEXEC | O_NONBLOCK) != 0) {
-      pipe_[0] = pipe_[1] = -1;
-      return;
-    }
-    g_signal_write_fd.store(pipe_[1]);
-    struct sigaction action {};
-    action.sa_handler = cci_proxy_on_termination_signal;
-    sigemptyset(&action.sa_mask);
-    ::sigaction(SIGTERM, &action, &old_term_);
-    ::sigaction(SIGINT, &action, &old_int_);
-    struct sigaction ignore {};
-    ignore.sa_handler = SIG_IGN;
-    sigemptyset(&ignore.sa_mask);
-    ::sigaction(SIGPIPE, &ignore, &old_pipe_);
-  }
-  ~SignalGuard() {
-    if (pipe_[1] >= 0) {
-      ::sigaction(SIGTERM, &old_term_, nullptr);
-      ::sigaction(SIGINT, &old_int_, nullptr);
-      ::sigaction(SIGPIPE, &old_pipe_, nullptr);
-      g_signal_write_fd.store(-1);
-      ::close(pipe_[0]);
-      ::close(pipe_[1]);
-    }
-  }
-  SignalGuard(const SignalGuard&) = delete;
-  SignalGuard& operator=(const SignalGuard&) = delete;
-
-  int read_fd() const { return pipe_[0]; }
-
- private:
-  int pipe_[2] = {-1, -1};
-  struct sigaction old_term_ {};
-  struct sigaction old_int_ {};
-  struct sigaction old_pipe_ {};
-};
-
-// ---------------------------------------------------------------------------------------------
 // Starting the daemon.
 
 // Runs `<binary> mcp-daemon start [--host H --port P]` without waiting. Its stdin and stdout are
@@ -366,7 +272,7 @@ std::string describe_exit(int status) {
 // The in-process session's output: stdout, minus the answers to the proxy's own requests.
 class FallbackOutbound final : public mcp::Outbound {
  public:
-  explicit FallbackOutbound(StdoutWriter& out) : out_(out) {}
+  explicit FallbackOutbound(net::LineWriter& out) : out_(out) {}
 
   void swallow(std::string key) {
     std::lock_guard lock(mutex_);
@@ -385,7 +291,7 @@ class FallbackOutbound final : public mcp::Outbound {
   }
 
  private:
-  StdoutWriter& out_;
+  net::LineWriter& out_;
   std::mutex mutex_;
   std::unordered_set<std::string> swallowed_;
 };
@@ -493,7 +399,7 @@ class Proxy : public std::enable_shared_from_this<Proxy> {
   const net::Endpoint endpoint_;
   const fs::path data_dir_;
   fs::path working_directory_;
-  StdoutWriter out_;
+  net::LineWriter out_;
 
   std::mutex mutex_;
   std::condition_variable changed_;  // mode changes, stop, in-flight drained
@@ -662,74 +568,10 @@ void Proxy::on_client_line(std::string line) {
 
 int Proxy::read_loop(int signal_fd) {
   const std::size_t limit = mcp::ServerOptions{}.max_message_bytes;
-  std::string line;
-  bool discarding = false;
-  std::size_t discarded = 0;
-  auto deliver = [&](std::string& text) {
-    if (!text.empty() && text.back() == '\r') text.pop_back();
-    if (text.find_first_not_of(" \t\r") != std::string::npos) on_client_line(std::move(text));
-    text.clear();
-  };
-  auto reject_oversized = [&] {
-    out_.write(rpc::serialize_error(
-        std::nullopt, rpc::RpcError{rpc::error_code::kInvalidRequest,
-                                    "message of " + std::to_string(discarded) + " bytes exceeds the " +
-                                        std::to_string(limit >> 20) + " MiB limit",
-                                    std::nullopt}));
-    discarding = false;
-    discarded = 0;
-  };
-  std::string buffer(64 * 1024, '\0');
-  for (;;) {
-    pollfd fds[2] = {{options_.in_fd, POLLIN, 0}, {signal_fd, POLLIN, 0}};
-    const int ready = ::poll(fds, signal_fd >= 0 ? 2 : 1, -1);
-    if (ready < 0) {
-      if (errno == EINTR) continue;
-      log::error("mcp-proxy: poll failed: {}", std::strerror(errno));
-      return 1;
-    }
-    if (signal_fd >= 0 && (fds[1].revents & POLLIN) != 0) {
-      log::info("mcp-proxy: termination signal, shutting down");
-      return 0;
-    }
-    if (fds[0].revents == 0) continue;
-    const ssize_t n = ::read(options_.in_fd, buffer.data(), buffer.size());
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      log::error("mcp-proxy: reading stdin failed: {}", std::strerror(errno));
-      return 1;
-    }
-    if (n == 0) {
-      if (discarding) {
-        reject_oversized();
-      } else if (!line.empty()) {
-        deliver(line);
-      }
-      return 0;
-    }
-    std::string_view chunk(buffer.data(), static_cast<std::size_t>(n));
-    while (!chunk.empty()) {
-      const auto nl = chunk.find('\n');
-      const std::string_view piece = chunk.substr(0, nl);
-      if (discarding) {
-        discarded += piece.size();
-      } else {
-        line.append(piece);
-        if (line.size() > limit + 1) {  // +1: a trailing '\r' is framing
-          discarding = true;
-          discarded = line.size();
-          std::string().swap(line);
-        }
-      }
-      if (nl == std::string_view::npos) break;
-      if (discarding) {
-        reject_oversized();
-      } else {
-        deliver(line);
-      }
-      chunk.remove_prefix(nl + 1);
-    }
-  }
+  const net::ReadEnd end = net::read_lines(
+      options_.in_fd, signal_fd, limit, [&](std::string line) { on_client_line(std::move(line)); },
+      [&](std::size_t bytes) { out_.write(net::oversized_message_error(bytes, limit)); }, "mcp-proxy");
+  return end == net::ReadEnd::Failed ? 1 : 0;
 }
 
 // --- daemon side -----------------------------------------------------------------------------
@@ -942,7 +784,7 @@ Result<Connected> Proxy::establish(Clock::time_point deadline, bool wait_for_res
       return std::unexpected(error);
     }
     std::unique_lock lock(mutex_);
-    if (changed_.wait_for(lock, backoff, [&] { return stopping_ || g_signalled.load(); })) {
+    if (changed_.wait_for(lock, backoff, [&] { return stopping_ || net::TerminationSignals::signalled(); })) {
       if (starter > 0) starters_.push_back(starter);
       return make_error(ErrorCode::Cancelled, "the proxy is stopping");
     }
@@ -1184,7 +1026,7 @@ void Proxy::shut_down() {
 }
 
 int Proxy::serve() {
-  SignalGuard signals;
+  net::TerminationSignals signals;
   auto connected = establish(Clock::now() + options_.start_deadline, /*wait_for_restart=*/false, Spawn::Always);
   std::string reason;
   {
@@ -1198,7 +1040,7 @@ int Proxy::serve() {
     }
   }
   if (!reason.empty()) {
-    if (options_.allow_fallback && !g_signalled.load()) {
+    if (options_.allow_fallback && !net::TerminationSignals::signalled()) {
       log::warn("mcp-proxy: daemon unavailable ({}); serving in-process", reason);
       auto fallback = make_fallback();
       std::lock_guard lock(mutex_);
@@ -1211,7 +1053,7 @@ int Proxy::serve() {
   }
   supervisor_ = std::thread([this] { supervise(); });
 
-  const int exit_code = g_signalled.load() ? 0 : read_loop(signals.read_fd());
+  const int exit_code = net::TerminationSignals::signalled() ? 0 : read_loop(signals.read_fd());
 
   // End of input: let the daemon answer what the host already asked (bounded), then close.
   {
