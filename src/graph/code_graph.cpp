@@ -53,12 +53,10 @@ std::vector<RawEdge> sort_and_dedup(std::vector<RawEdge> edges, const std::vecto
   return out;
 }
 
-}  // namespace
-
-GraphResult build_graph(std::span<const FileInput> files, const GraphOptions& options) {
+// The input as ProjectIndex wants it: files sorted by path, one per path, ids checked.
+std::vector<detail::FileRec> prepare_files(std::span<const FileInput> files, std::deque<std::vector<SymbolId>>& own_ids) {
   // Inputs without a File symbol cannot anchor anything; ids that do not match the symbols are
   // recomputed rather than trusted.
-  std::deque<std::vector<SymbolId>> own_ids;
   std::vector<detail::FileRec> recs;
   recs.reserve(files.size());
   for (const FileInput& in : files) {
@@ -80,26 +78,51 @@ GraphResult build_graph(std::span<const FileInput> files, const GraphOptions& op
                            return a.parsed->path == b.parsed->path;
                          }),
              recs.end());
+  return recs;
+}
 
-  const detail::ProjectIndex index(std::move(recs));
+std::vector<Edge> to_edges(const detail::ProjectIndex& index, std::vector<RawEdge>& raw) {
+  std::vector<Edge> edges;
+  edges.reserve(raw.size());
+  for (RawEdge& e : raw) {
+    edges.push_back(Edge{.source = index.id(e.source),
+                         .target = e.target == kNone ? 0 : index.id(e.target),
+                         .kind = e.kind,
+                         .resolution = e.resolution,
+                         .target_name = std::move(e.target_name),
+                         .line = e.line,
+                         .col = e.col});
+  }
+  return edges;
+}
+
+}  // namespace
+
+GraphResult build_graph(std::span<const FileInput> files, const GraphOptions& options) {
+  std::deque<std::vector<SymbolId>> own_ids;
+  const detail::ProjectIndex index(prepare_files(files, own_ids));
   std::vector<RawEdge> raw = sort_and_dedup(detail::resolve_edges(index), index.ids());
 
   GraphResult result;
   result.ranks = detail::rank_symbols(index, raw, options);
   std::sort(result.ranks.begin(), result.ranks.end(),
             [](const SymbolRank& a, const SymbolRank& b) { return a.id < b.id; });
-
-  result.edges.reserve(raw.size());
-  for (RawEdge& e : raw) {
-    result.edges.push_back(Edge{.source = index.id(e.source),
-                                .target = e.target == kNone ? 0 : index.id(e.target),
-                                .kind = e.kind,
-                                .resolution = e.resolution,
-                                .target_name = std::move(e.target_name),
-                                .line = e.line,
-                                .col = e.col});
-  }
+  result.edges = to_edges(index, raw);
   return result;
+}
+
+std::vector<Edge> resolve_file_edges(std::span<const FileInput> context, std::span<const std::string> focus_paths) {
+  std::deque<std::vector<SymbolId>> own_ids;
+  const detail::ProjectIndex index(prepare_files(context, own_ids));
+  std::vector<bool> focus(index.files().size(), false);
+  for (const std::string& path : focus_paths) {
+    const std::uint32_t f = index.file_by_path(path);
+    if (f != kNone) focus[f] = true;
+  }
+  std::vector<RawEdge> all = detail::resolve_edges(index, &focus);
+  std::erase_if(all, [&](const RawEdge& e) { return !focus[index.file_of(e.source)]; });
+  std::vector<RawEdge> raw = sort_and_dedup(std::move(all), index.ids());
+  return to_edges(index, raw);
 }
 
 }  // namespace cci::graph

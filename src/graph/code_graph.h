@@ -70,4 +70,12 @@ struct GraphResult {
 
 GraphResult build_graph(std::span<const FileInput> files, const GraphOptions& options = {});
 
+// The edges out of the `focus` files only (contains edges included), resolved against `context`,
+// which holds the focus files and every other file their references may resolve to: files
+// defining the referenced names, imported files, and the other files of the project reduced to
+// their File symbol (enough to resolve an import to a file). For incremental updates: with a
+// complete context the result equals build_graph()'s edges whose source is in a focus file.
+// Sorted and deduplicated like build_graph().
+std::vector<Edge> resolve_file_edges(std::span<const FileInput> context, std::span<const std::string> focus_paths);
+
 }  // namespace cci::graph

@@ -114,13 +114,17 @@ class Resolver {
     for (const FileRec& f : ix.files()) decl_file_.push_back(is_declaration_file(f.parsed->path));
   }
 
-  std::vector<RawEdge> run() {
+  std::vector<RawEdge> run(const std::vector<bool>* focus) {
     const auto nfiles = static_cast<std::uint32_t>(ix_.files().size());
-    for (std::uint32_t f = 0; f < nfiles; ++f) emit_contains(f);
+    auto wanted = [&](std::uint32_t f) { return focus == nullptr || (*focus)[f]; };
+    for (std::uint32_t f = 0; f < nfiles; ++f)
+      if (wanted(f)) emit_contains(f);
+    // Every file's imports and bases, focus or not: member calls walk the inheritance edges found
+    // here, and bases are resolved through their own file's imports.
     for (std::uint32_t f = 0; f < nfiles; ++f) resolve_imports(f);
-    // Bases first: member calls walk the inheritance edges found here.
     for (std::uint32_t f = 0; f < nfiles; ++f) resolve_type_refs(f);
-    for (std::uint32_t f = 0; f < nfiles; ++f) resolve_calls(f);
+    for (std::uint32_t f = 0; f < nfiles; ++f)
+      if (wanted(f)) resolve_calls(f);
     return std::move(edges_);
   }
 
@@ -1079,6 +1083,8 @@ bool is_test_path(std::string_view path) {
   return false;
 }
 
-std::vector<RawEdge> resolve_edges(const ProjectIndex& index) { return Resolver(index).run(); }
+std::vector<RawEdge> resolve_edges(const ProjectIndex& index, const std::vector<bool>* focus) {
+  return Resolver(index).run(focus);
+}
 
 }  // namespace cci::graph::detail

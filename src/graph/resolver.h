@@ -24,7 +24,9 @@ struct RawEdge {
 };
 
 // Contains, imports, inherits/implements and calls edges, in no particular order, not deduplicated.
-std::vector<RawEdge> resolve_edges(const ProjectIndex& index);
+// With `focus` (one flag per file), contains and calls edges are produced for focus files only;
+// imports and bases are still resolved everywhere, because member calls walk the bases.
+std::vector<RawEdge> resolve_edges(const ProjectIndex& index, const std::vector<bool>* focus = nullptr);
 
 // True for paths that follow a test-file convention (tests/ dirs, test_*.py, *_test.go, *.test.ts,
 // *Test.java, ...). Shared with ranking, which tags what lives in them.

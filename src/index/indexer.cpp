@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,10 +18,12 @@
 #include <deque>
 #include <fstream>
 #include <map>
+#include <set>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/hash.h"
 #include "core/log.h"
@@ -138,6 +141,80 @@ std::optional<std::string> read_whole_file(const fs::path& path, std::uint64_t m
   return content;
 }
 
+// Reads, classifies and (when its content changed) parses one file. `existing` holds the
+// previous index's records by path.
+Outcome examine_file(parse::Parser& parser, const fs::path& root, const scan::ScannedFile& file,
+                     const std::unordered_map<std::string, store::FileRecord>& existing, bool force, bool has_c,
+                     bool has_cpp, std::uint64_t max_size) {
+  Outcome out;
+  std::string error;
+  bool too_large = false;
+  auto content = read_whole_file(root / file.path, max_size, error, too_large);
+  if (!content) {
+    out.kind = Outcome::Kind::Skipped;
+    out.skip = {file.path, std::string(scan::to_string(too_large ? scan::SkipReason::TooLarge : scan::SkipReason::Unreadable)),
+                error};
+    return out;
+  }
+  if (auto skip = scan::classify_content(file.path, *content)) {
+    out.kind = Outcome::Kind::Skipped;
+    out.skip = {skip->path, std::string(scan::to_string(skip->reason)), skip->detail};
+    return out;
+  }
+  const Language lang = scan::detect_language(file.path, std::string_view(*content).substr(0, 16384), has_c, has_cpp);
+  if (lang == Language::Unknown) {
+    out.kind = Outcome::Kind::Unsupported;
+    return out;
+  }
+  out.record.id = file_id_for(file.path);
+  out.record.path = file.path;
+  out.record.language = lang;
+  out.record.size = content->size();
+  out.record.mtime_ns = file.mtime_ns;
+  out.record.content_hash = hash64(*content);
+  auto old = existing.find(file.path);
+  if (!force && old != existing.end() && old->second.content_hash == out.record.content_hash &&
+      old->second.language == lang) {
+    out.kind = Outcome::Kind::SameContent;  // touched, not changed: refresh the stat, keep the parse
+    out.content = std::move(*content);
+    return out;
+  }
+  auto parsed = parser.parse(file.path, lang, *content);
+  if (!parsed) {
+    out.kind = Outcome::Kind::Skipped;
+    out.skip = {file.path, "parse-error", parsed.error().message};
+    return out;
+  }
+  out.kind = Outcome::Kind::Parsed;
+  out.parsed = std::move(*parsed);
+  out.record.line_count = out.parsed.line_count;
+  out.record.symbol_count = static_cast<std::uint32_t>(out.parsed.symbols.size());
+  out.record.partial = out.parsed.error_nodes > 0;
+  out.content = std::move(*content);
+  return out;
+}
+
+// Serialises index runs on one project, across threads and processes (the daemon's watcher, an
+// index_codebase call, `cci index`): an update applied to an index that a full rebuild is about
+// to replace would be lost. flock() is released by the kernel on any death.
+class ProjectLock {
+ public:
+  explicit ProjectLock(const fs::path& db_path) {
+    fd_ = ::open((db_path.string() + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ >= 0)
+      while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+      }
+  }
+  ~ProjectLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  ProjectLock(const ProjectLock&) = delete;
+  ProjectLock& operator=(const ProjectLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 // Build files of runs that were killed: "<db>.build-<pid>" whose process is gone.
 void remove_stale_builds(const fs::path& db_path) {
   std::error_code ec;
@@ -228,6 +305,47 @@ bool cancelled(const IndexOptions& options) {
   return options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed);
 }
 
+// Resolves and ranks the whole graph from every file's extraction and replaces the stored edges
+// and ranks; fills the report's graph-wide counts.
+Status resolve_and_write_graph(std::vector<ParsedFile>& all_parsed, store::WriteBatch& batch, IndexReport& report,
+                               const IndexOptions& options, Clock::time_point graph_start,
+                               Clock::time_point& write_start) {
+  std::sort(all_parsed.begin(), all_parsed.end(), [](const ParsedFile& a, const ParsedFile& b) { return a.path < b.path; });
+  std::vector<std::vector<SymbolId>> ids(all_parsed.size());
+  std::vector<graph::FileInput> inputs(all_parsed.size());
+  std::map<std::string, std::size_t> by_language;
+  report.symbols = 0;
+  report.files_partial = 0;
+  for (std::size_t i = 0; i < all_parsed.size(); ++i) {
+    ids[i] = assign_symbol_ids(all_parsed[i]);
+    inputs[i] = {&all_parsed[i], &ids[i]};
+    report.symbols += all_parsed[i].symbols.size();
+    report.files_partial += all_parsed[i].error_nodes > 0 ? 1 : 0;
+    ++by_language[std::string(to_string(all_parsed[i].language))];
+  }
+  report.files_total = all_parsed.size();
+  report.files_by_language.assign(by_language.begin(), by_language.end());
+  graph::GraphResult graph = graph::build_graph(inputs);
+  report.seconds_graph = seconds_since(graph_start);
+  log::info("index: resolved {} edges in {:.2f}s, peak RSS {}", graph.edges.size(), report.seconds_graph,
+            format_bytes(peak_rss_bytes()));
+  if (cancelled(options)) return make_error(ErrorCode::Cancelled, "indexing cancelled; the previous index is unchanged");
+
+  write_start = Clock::now();
+  std::map<std::string, std::size_t> by_kind;
+  report.unresolved_references = 0;
+  for (const auto& e : graph.edges) {
+    ++by_kind[std::string(to_string(e.kind))];
+    if (e.target == 0) ++report.unresolved_references;
+  }
+  report.edges = graph.edges.size();
+  report.edges_by_kind.assign(by_kind.begin(), by_kind.end());
+  for (auto status : {batch.replace_edges(graph.edges), batch.replace_ranks(graph.ranks)})
+    if (!status) return status;
+  report.graph_exact = true;
+  return {};
+}
+
 }  // namespace
 
 std::string_view to_string(Progress::Phase phase) {
@@ -269,6 +387,7 @@ Result<IndexReport> index_project(const fs::path& root_in, const IndexOptions& o
   fs::create_directories(report.db_path.parent_path(), ec);
   if (ec)
     return make_error(ErrorCode::IoError, fmt::format("cannot create {}: {}", report.db_path.parent_path().string(), ec.message()));
+  const ProjectLock project_lock(report.db_path);
   // The live index, if any: the source of unchanged files and the target of incremental updates.
   std::unique_ptr<store::IndexStore> live;
   if (fs::exists(report.db_path, ec)) {
@@ -295,6 +414,7 @@ Result<IndexReport> index_project(const fs::path& root_in, const IndexOptions& o
 
   std::unordered_map<std::string, store::FileRecord> existing;
   std::optional<std::string> previous_generation;
+  bool previous_graph_approximate = false;  // update_paths() carried ranks over: re-resolve now
   if (live) {
     auto existing_files = live->files();
     if (!existing_files) return std::unexpected(existing_files.error());
@@ -303,6 +423,9 @@ Result<IndexReport> index_project(const fs::path& root_in, const IndexOptions& o
     auto generation = live->meta("generation");
     if (!generation) return std::unexpected(generation.error());
     previous_generation = std::move(*generation);
+    auto exact = live->meta("graph_exact");
+    if (!exact) return std::unexpected(exact.error());
+    previous_graph_approximate = *exact && **exact == "0";
   }
   report.incremental = previous_generation.has_value() && !options.force;
 
@@ -355,58 +478,8 @@ Result<IndexReport> index_project(const fs::path& root_in, const IndexOptions& o
   auto worker = [&] {
     parse::Parser parser;
     for (std::size_t i = next.fetch_add(1); i < candidates.size() && !cancelled(options); i = next.fetch_add(1)) {
-      const scan::ScannedFile& file = *candidates[i];
-      Outcome out;
+      Outcome out = examine_file(parser, root, *candidates[i], existing, options.force, has_c, has_cpp, max_size);
       out.index = i;
-      std::string error;
-      bool too_large = false;
-      auto content = read_whole_file(root / file.path, max_size, error, too_large);
-      if (!content) {
-        out.kind = Outcome::Kind::Skipped;
-        out.skip = {file.path, std::string(scan::to_string(too_large ? scan::SkipReason::TooLarge : scan::SkipReason::Unreadable)),
-                    error};
-        queue.push(std::move(out));
-        continue;
-      }
-      if (auto skip = scan::classify_content(file.path, *content)) {
-        out.kind = Outcome::Kind::Skipped;
-        out.skip = {skip->path, std::string(scan::to_string(skip->reason)), skip->detail};
-        queue.push(std::move(out));
-        continue;
-      }
-      const Language lang = scan::detect_language(file.path, std::string_view(*content).substr(0, 16384), has_c, has_cpp);
-      if (lang == Language::Unknown) {
-        out.kind = Outcome::Kind::Unsupported;
-        queue.push(std::move(out));
-        continue;
-      }
-      out.record.id = file_id_for(file.path);
-      out.record.path = file.path;
-      out.record.language = lang;
-      out.record.size = content->size();
-      out.record.mtime_ns = file.mtime_ns;
-      out.record.content_hash = hash64(*content);
-      auto old = existing.find(file.path);
-      if (!options.force && old != existing.end() && old->second.content_hash == out.record.content_hash &&
-          old->second.language == lang) {
-        out.kind = Outcome::Kind::SameContent;  // touched, not changed: refresh the stat, keep the parse
-        out.content = std::move(*content);
-        queue.push(std::move(out));
-        continue;
-      }
-      auto parsed = parser.parse(file.path, lang, *content);
-      if (!parsed) {
-        out.kind = Outcome::Kind::Skipped;
-        out.skip = {file.path, "parse-error", parsed.error().message};
-        queue.push(std::move(out));
-        continue;
-      }
-      out.kind = Outcome::Kind::Parsed;
-      out.parsed = std::move(*parsed);
-      out.record.line_count = out.parsed.line_count;
-      out.record.symbol_count = static_cast<std::uint32_t>(out.parsed.symbols.size());
-      out.record.partial = out.parsed.error_nodes > 0;
-      out.content = std::move(*content);
       queue.push(std::move(out));
     }
   };
@@ -487,7 +560,8 @@ Result<IndexReport> index_project(const fs::path& root_in, const IndexOptions& o
 
   // Edges and ranks depend on every file; when no file's content changed they are still current,
   // and a no-op run costs a scan and a few stats instead of a full re-resolution.
-  const bool graph_dirty = full_build || report.files_parsed > 0 || report.files_removed > 0;
+  const bool graph_dirty =
+      full_build || report.files_parsed > 0 || report.files_removed > 0 || previous_graph_approximate;
   std::uint64_t generation = previous_generation ? std::stoull(*previous_generation) : 0;
   Clock::time_point write_start;
   if (graph_dirty) {
@@ -500,37 +574,8 @@ Result<IndexReport> index_project(const fs::path& root_in, const IndexOptions& o
       all_parsed.push_back(std::move(*parsed));
     }
 
-    // --- resolve + rank ----------------------------------------------------------------------------
-    std::sort(all_parsed.begin(), all_parsed.end(), [](const ParsedFile& a, const ParsedFile& b) { return a.path < b.path; });
-    std::vector<std::vector<SymbolId>> ids(all_parsed.size());
-    std::vector<graph::FileInput> inputs(all_parsed.size());
-    std::map<std::string, std::size_t> by_language;
-    for (std::size_t i = 0; i < all_parsed.size(); ++i) {
-      ids[i] = assign_symbol_ids(all_parsed[i]);
-      inputs[i] = {&all_parsed[i], &ids[i]};
-      report.symbols += all_parsed[i].symbols.size();
-      report.files_partial += all_parsed[i].error_nodes > 0 ? 1 : 0;
-      ++by_language[std::string(to_string(all_parsed[i].language))];
-    }
-    report.files_total = all_parsed.size();
-    report.files_by_language.assign(by_language.begin(), by_language.end());
-    graph::GraphResult graph = graph::build_graph(inputs);
-    report.seconds_graph = seconds_since(graph_start);
-    log::info("index: resolved {} edges in {:.2f}s, peak RSS {}", graph.edges.size(), report.seconds_graph,
-              format_bytes(peak_rss_bytes()));
-    if (cancelled(options)) return make_error(ErrorCode::Cancelled, "indexing cancelled; the previous index is unchanged");
-
-    write_start = Clock::now();
-    progress.report({Progress::Phase::Writing, parse_progress.files_done, parse_progress.files_total, parse_progress.bytes_done}, true);
-    std::map<std::string, std::size_t> by_kind;
-    for (const auto& e : graph.edges) {
-      ++by_kind[std::string(to_string(e.kind))];
-      if (e.target == 0) ++report.unresolved_references;
-    }
-    report.edges = graph.edges.size();
-    report.edges_by_kind.assign(by_kind.begin(), by_kind.end());
-    for (auto status : {(*batch)->replace_edges(graph.edges), (*batch)->replace_ranks(graph.ranks)})
-      if (!status) return std::unexpected(status.error());
+    if (auto s = resolve_and_write_graph(all_parsed, **batch, report, options, graph_start, write_start); !s)
+      return std::unexpected(s.error());
   } else {
     // Counts of the unchanged graph come from the last run's summary: COUNT(*) over millions of
     // edges would cost seconds on a kernel-sized index.
@@ -554,7 +599,7 @@ Result<IndexReport> index_project(const fs::path& root_in, const IndexOptions& o
   report.generation = generation;
   const std::int64_t now = unix_now();
   for (auto status : {(*batch)->replace_skipped(report.skipped), (*batch)->set_meta("generation", std::to_string(generation)),
-                      (*batch)->set_meta("summary", encode_summary(report)),
+                      (*batch)->set_meta("summary", encode_summary(report)), (*batch)->set_meta("graph_exact", "1"),
                       (*batch)->set_meta("indexed_at", std::to_string(now)), (*batch)->set_meta("root", root.string()),
                       (*batch)->set_meta("ignored_count", std::to_string(report.ignored)),
                       (*batch)->set_meta("unsupported_count", std::to_string(report.unsupported))}) {
@@ -611,6 +656,677 @@ Result<std::string> dump_index(store::IndexStore& db) {
   if (!skipped) return std::unexpected(skipped.error());
   for (const auto& s : *skipped) out += fmt::format("skipped {} {} {}\n", s.path, s.reason, s.detail);
   return out;
+}
+
+}  // namespace cci::index
+
+// --- update_paths ------------------------------------------------------------------------------------
+
+namespace cci::index {
+namespace {
+
+// The file table of each project's index as of one (generation, indexed_at): update_paths needs
+// every file's path and language to resolve imports, and keeps the table it wrote for the next
+// update. A table of another generation (another process wrote since) is never used.
+class FileTableCache {
+ public:
+  using Table = std::unique_ptr<std::unordered_map<FileId, store::FileRecord>>;
+
+  // Removes and returns the table (the caller updates it in place and puts it back on success).
+  Table take(const fs::path& db, std::uint64_t generation, const std::string& indexed_at) {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(db.string());
+    if (it == entries_.end()) return nullptr;
+    Entry entry = std::move(it->second);
+    entries_.erase(it);
+    if (entry.generation != generation || entry.indexed_at != indexed_at) return nullptr;
+    return std::move(entry.table);
+  }
+
+  void put(const fs::path& db, std::uint64_t generation, std::string indexed_at, Table table) {
+    std::lock_guard lock(mutex_);
+    entries_[db.string()] = Entry{generation, std::move(indexed_at), std::move(table)};
+  }
+
+ private:
+  struct Entry {
+    std::uint64_t generation = 0;
+    std::string indexed_at;
+    Table table;
+  };
+  std::mutex mutex_;
+  std::unordered_map<std::string, Entry> entries_;
+};
+
+FileTableCache& file_table_cache() {
+  static FileTableCache cache;
+  return cache;
+}
+
+// A name defined in more files than this is not worth loading every definer for: no single edit
+// can make such a name unique, so the resolver is told it is ambiguous instead (see below).
+constexpr std::size_t kMaxDefinersPerName = 64;
+// A name whose definition count stays above this after an edit cannot change how other files'
+// references to it resolve (unique-name needs exactly one), so they are not revisited.
+constexpr std::size_t kMaxDefinitionsForRevisit = 16;
+// Beyond this many other files to re-resolve, a whole-graph pass is cheaper and exact.
+constexpr std::size_t kMaxRevisitedFiles = 2000;
+
+bool is_definition(SymbolKind kind) { return kind != SymbolKind::File && kind != SymbolKind::Import; }
+
+// "a/b" from "./a/b/" and friends; nullopt for paths that leave the root.
+std::optional<std::string> normalise_relative(std::string_view path) {
+  std::string out;
+  std::size_t i = 0;
+  while (i <= path.size()) {
+    const std::size_t slash = std::min(path.find('/', i), path.size());
+    const std::string_view part = path.substr(i, slash - i);
+    if (part == "..") return std::nullopt;
+    if (!part.empty() && part != ".") {
+      if (!out.empty()) out += '/';
+      out += part;
+    }
+    i = slash + 1;
+  }
+  if (!path.empty() && path.front() == '/') return std::nullopt;
+  return out;
+}
+
+// The names a file's references may resolve through: referenced names, every segment of their
+// qualifiers, imported names and the last segment of imported modules.
+std::vector<std::string> referenced_names(const ParsedFile& parsed) {
+  std::unordered_set<std::string> names;
+  auto add_segments = [&](std::string_view text) {
+    std::size_t start = 0;
+    for (std::size_t i = 0; i <= text.size(); ++i) {
+      const bool sep = i == text.size() || text[i] == '.' || text[i] == ':' || text[i] == '/' || text[i] == '-' ||
+                       text[i] == '>';
+      if (!sep) continue;
+      if (i > start) names.emplace(text.substr(start, i - start));
+      start = i + 1;
+    }
+  };
+  for (const Reference& ref : parsed.references) {
+    names.insert(ref.name);
+    add_segments(ref.qualifier);
+  }
+  for (const Import& imp : parsed.imports) {
+    add_segments(imp.module);
+    for (const ImportedName& n : imp.names)
+      if (n.name != "*") names.insert(n.name);
+  }
+  names.erase("");
+  return {names.begin(), names.end()};
+}
+
+std::string stem_of(std::string_view path) {
+  std::string_view base = path.substr(path.rfind('/') == std::string_view::npos ? 0 : path.rfind('/') + 1);
+  return std::string(base.substr(0, base.find('.')));
+}
+
+// A file reduced to what import resolution needs: its path, language and File symbol.
+ParsedFile file_stub(const store::FileRecord& record) {
+  ParsedFile stub;
+  stub.language = record.language;
+  stub.path = record.path;
+  stub.line_count = record.line_count;
+  Symbol file;
+  file.kind = SymbolKind::File;
+  file.name = record.path.substr(record.path.rfind('/') == std::string::npos ? 0 : record.path.rfind('/') + 1);
+  file.qualified_name = record.path;
+  file.span = Span{1, 1, std::max<std::uint32_t>(record.line_count, 1), 1};
+  stub.symbols.push_back(std::move(file));
+  return stub;
+}
+
+// Stands for the definitions of names with too many definers to load: two definitions of each
+// in a file no reference can reach by path, so the unique-name step sees them as ambiguous, as
+// it would with every definer loaded.
+ParsedFile ambiguity_stub(Language language, const std::vector<std::string>& names) {
+  ParsedFile stub;
+  stub.language = language;
+  stub.path = fmt::format("\x01" "cci-ambiguous/{}", to_string(language));
+  stub.line_count = 1;
+  Symbol file;
+  file.kind = SymbolKind::File;
+  file.name = stub.path;
+  file.qualified_name = stub.path;
+  stub.symbols.push_back(std::move(file));
+  for (const std::string& name : names) {
+    for (int copy = 0; copy < 2; ++copy) {
+      Symbol def;
+      def.kind = SymbolKind::Function;
+      def.name = name;
+      def.qualified_name = fmt::format("\x01{}{}", copy, name);
+      def.span = Span{1, 1, 1, 1};
+      stub.symbols.push_back(std::move(def));
+    }
+  }
+  return stub;
+}
+
+}  // namespace
+
+Result<IndexReport> update_paths(const fs::path& root_in, const std::vector<std::string>& paths,
+                                 const IndexOptions& options) {
+  const auto start = Clock::now();
+  IndexReport report;
+  const fs::path root = canonical_root(root_in);
+  report.root = root;
+  report.incremental = true;
+  const fs::path data_dir = options.data_dir.empty() ? cci::data_dir() : options.data_dir;
+  auto registry = store::Registry::open(data_dir);
+  if (!registry) return std::unexpected(registry.error());
+  report.db_path = (*registry)->db_path_for(root);
+  std::error_code ec;
+  if (!fs::exists(report.db_path, ec))
+    return make_error(ErrorCode::NotFound, fmt::format("{} has no index yet; run `cci index` first", root.string()));
+
+  // Whatever this fast path cannot do exactly and cheaply, a regular incremental run does.
+  auto whole_project_run = [&](std::unique_ptr<store::IndexStore>& live, std::optional<ProjectLock>& lock,
+                               std::string_view why) -> Result<IndexReport> {
+    log::info("index: {}: {}; running a whole-project incremental pass", root.string(), why);
+    live.reset();
+    lock.reset();  // index_project takes it again
+    return index_project(root, options);
+  };
+
+  std::optional<ProjectLock> project_lock(std::in_place, report.db_path);
+  std::unique_ptr<store::IndexStore> live;
+  {
+    auto opened = store::IndexStore::open(report.db_path, store::OpenMode::ReadWrite);
+    if (!opened) return std::unexpected(opened.error());
+    live = std::move(*opened);
+  }
+  auto generation_meta = live->meta("generation");
+  if (!generation_meta) return std::unexpected(generation_meta.error());
+  if (!*generation_meta)
+    return make_error(ErrorCode::NotFound, fmt::format("{} has no complete index yet; run `cci index` first", root.string()));
+  std::uint64_t generation = std::stoull(**generation_meta);
+  auto summary = live->meta("summary");
+  if (!summary) return std::unexpected(summary.error());
+  if (!*summary || !decode_summary(**summary, report)) return whole_project_run(live, project_lock, "no summary");
+  auto exact_meta = live->meta("graph_exact");
+  if (!exact_meta) return std::unexpected(exact_meta.error());
+  const bool was_exact = !*exact_meta || **exact_meta != "0";
+  auto indexed_at = live->meta("indexed_at");
+  if (!indexed_at) return std::unexpected(indexed_at.error());
+  const std::string indexed_at_meta = indexed_at->value_or("");
+  for (auto key : {"ignored_count", "unsupported_count"}) {
+    auto value = live->meta(key);
+    if (!value) return std::unexpected(value.error());
+    std::size_t* field = std::string_view(key) == "ignored_count" ? &report.ignored : &report.unsupported;
+    if (*value) std::from_chars(value->value().data(), value->value().data() + value->value().size(), *field);
+  }
+
+  // --- which files to look at ----------------------------------------------------------------------
+  auto scan_start = Clock::now();
+  std::set<std::string> candidates;
+  std::unordered_map<std::string, store::FileRecord> existing;
+  for (const std::string& raw : paths) {
+    auto rel = normalise_relative(raw);
+    if (!rel) continue;
+    if (rel->empty()) return whole_project_run(live, project_lock, "the root itself changed");
+    const fs::path abs = root / *rel;
+    const auto status = fs::symlink_status(abs, ec);
+    if (!ec && fs::is_directory(status)) {
+      // A directory moved in or created: everything below it (ignore rules come later).
+      for (auto it = fs::recursive_directory_iterator(abs, fs::directory_options::skip_permission_denied, ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_directory(ec) && it->path().filename() == ".git") {
+          it.disable_recursion_pending();
+          continue;
+        }
+        if (it->is_regular_file(ec) || it->is_symlink(ec))
+          candidates.insert(fs::relative(it->path(), root, ec).generic_string());
+      }
+      ec.clear();
+    } else {
+      candidates.insert(*rel);
+    }
+    // Indexed files at or below the path: gone, moved away, or still there.
+    auto below = live->files_under(*rel);
+    if (!below) return std::unexpected(below.error());
+    for (auto& record : *below) {
+      candidates.insert(record.path);
+      existing.emplace(record.path, std::move(record));
+    }
+  }
+  if (candidates.size() > std::max<std::size_t>(2000, report.files_total / 4))
+    return whole_project_run(live, project_lock, fmt::format("{} paths changed", candidates.size()));
+  for (const std::string& path : candidates) {
+    if (existing.contains(path)) continue;
+    auto record = live->file(path);
+    if (!record) return std::unexpected(record.error());
+    if (*record) existing.emplace(path, std::move(**record));
+  }
+  std::vector<std::string> candidate_list(candidates.begin(), candidates.end());
+  scan::ScanOptions scan_options = options.scan;
+  scan_options.workers = 1;
+  auto scanned = scan::scan_paths(root, candidate_list, scan_options);
+  if (!scanned) return std::unexpected(scanned.error());
+  report.seconds_scan = seconds_since(scan_start);
+
+  // Unchanged by stat: nothing to do. Everything else is examined (read, hashed, parsed if new).
+  std::vector<const scan::ScannedFile*> to_examine;
+  std::unordered_set<std::string> present;
+  for (const auto& f : scanned->files) {
+    present.insert(f.path);
+    auto it = existing.find(f.path);
+    if (it != existing.end() && it->second.size == f.size && it->second.mtime_ns == f.mtime_ns) continue;
+    to_examine.push_back(&f);
+  }
+  const auto language_count = [&](std::string_view lang) {
+    for (const auto& [k, v] : report.files_by_language)
+      if (k == lang) return v;
+    return std::size_t{0};
+  };
+  const bool has_c = scanned->has_c_sources || language_count("c") > 0;
+  const bool has_cpp = scanned->has_cpp_sources || language_count("cpp") > 0;
+
+  auto parse_start = Clock::now();
+  std::vector<Outcome> outcomes(to_examine.size());
+  {
+    std::atomic<std::size_t> next{0};
+    const std::size_t workers =
+        std::min(to_examine.size(), options.workers == 0 ? default_worker_count() : options.workers);
+    auto work = [&] {
+      parse::Parser parser;
+      for (std::size_t i = next.fetch_add(1); i < to_examine.size() && !cancelled(options); i = next.fetch_add(1))
+        outcomes[i] = examine_file(parser, root, *to_examine[i], existing, options.force, has_c, has_cpp,
+                                   scan_options.max_file_size);
+    };
+    std::vector<std::thread> threads;
+    for (std::size_t t = 1; t < workers; ++t) threads.emplace_back(work);
+    work();
+    for (auto& t : threads) t.join();
+  }
+  if (cancelled(options)) return make_error(ErrorCode::Cancelled, "update cancelled; the previous index is unchanged");
+  report.seconds_parse = seconds_since(parse_start);
+
+  // --- classify ----------------------------------------------------------------------------------------
+  std::vector<Outcome*> changed;                 // new or different content, parsed
+  std::vector<Outcome*> touched;                 // same content, new stat
+  std::vector<const store::FileRecord*> gone;    // indexed, and now deleted, ignored or unindexable
+  std::vector<store::SkippedRecord> new_skips;
+  for (const auto& s : scanned->skipped) new_skips.push_back({s.path, std::string(scan::to_string(s.reason)), s.detail});
+  std::unordered_set<std::string> unindexable;
+  for (Outcome& out : outcomes) {
+    switch (out.kind) {
+      case Outcome::Kind::Parsed: changed.push_back(&out); break;
+      case Outcome::Kind::SameContent: touched.push_back(&out); break;
+      case Outcome::Kind::Skipped:
+        unindexable.insert(out.skip.path);
+        new_skips.push_back(std::move(out.skip));
+        break;
+      case Outcome::Kind::Unsupported: break;
+    }
+  }
+  for (std::size_t i = 0; i < outcomes.size(); ++i)
+    if (outcomes[i].kind == Outcome::Kind::Unsupported) unindexable.insert(to_examine[i]->path);
+  for (const auto& [path, record] : existing)
+    if (!present.contains(path) || unindexable.contains(path)) gone.push_back(&record);
+  std::sort(gone.begin(), gone.end(), [](auto* a, auto* b) { return a->path < b->path; });
+  report.files_parsed = changed.size();
+  report.files_removed = gone.size();
+  report.files_unchanged = touched.size();
+  for (Outcome* out : changed) report.bytes_parsed += out->record.size;
+
+  // The stored skip list, with this update's paths re-decided.
+  auto stored_skips = live->skipped();
+  if (!stored_skips) return std::unexpected(stored_skips.error());
+  std::vector<store::SkippedRecord> skips;
+  for (auto& s : *stored_skips)
+    if (!candidates.contains(s.path)) skips.push_back(std::move(s));
+  for (auto& s : new_skips) skips.push_back(std::move(s));
+  std::sort(skips.begin(), skips.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
+  report.skipped = skips;
+
+  auto batch = live->begin_write();
+  if (!batch) return std::unexpected(batch.error());
+  for (Outcome* out : touched)
+    if (auto s = (*batch)->touch_file(out->record.id, out->record.size, out->record.mtime_ns); !s)
+      return std::unexpected(s.error());
+  const bool graph_changed = !changed.empty() || !gone.empty();
+  if (!graph_changed) {
+    if (auto s = (*batch)->replace_skipped(report.skipped); !s) return std::unexpected(s.error());
+    if (auto s = (*batch)->commit(); !s) return std::unexpected(s.error());
+    report.generation = generation;
+    report.graph_exact = was_exact;
+    report.seconds_total = seconds_since(start);
+    return report;
+  }
+
+  // --- the files whose edges change ----------------------------------------------------------------------
+  auto graph_start = Clock::now();
+  struct OldSymbol {
+    SymbolId id;
+    std::string name;
+    SymbolKind kind;
+  };
+  std::vector<OldSymbol> old_symbols;  // of changed and gone files, before the update
+  std::unordered_set<FileId> focus_files;
+  auto collect_old = [&](const std::string& path) -> Status {
+    auto it = existing.find(path);
+    if (it == existing.end()) return {};
+    auto symbols = live->symbols_in_file(path);
+    if (!symbols) return std::unexpected(symbols.error());
+    for (auto& sym : *symbols) old_symbols.push_back({sym.id, std::move(sym.name), sym.kind});
+    return {};
+  };
+  for (Outcome* out : changed) {
+    if (auto s = collect_old(out->record.path); !s) return std::unexpected(s.error());
+    focus_files.insert(out->record.id);
+  }
+  for (const store::FileRecord* record : gone)
+    if (auto s = collect_old(record->path); !s) return std::unexpected(s.error());
+
+  std::vector<std::vector<SymbolId>> new_ids(changed.size());
+  std::unordered_set<SymbolId> new_id_set;
+  for (std::size_t i = 0; i < changed.size(); ++i) {
+    new_ids[i] = assign_symbol_ids(changed[i]->parsed);
+    new_id_set.insert(new_ids[i].begin(), new_ids[i].end());
+  }
+  std::unordered_set<SymbolId> old_id_set;
+  std::vector<SymbolId> removed_ids;
+  std::set<std::string> names_delta;  // definitions that appeared or disappeared
+  for (const OldSymbol& sym : old_symbols) {
+    old_id_set.insert(sym.id);
+    if (new_id_set.contains(sym.id)) continue;
+    removed_ids.push_back(sym.id);
+    if (is_definition(sym.kind)) names_delta.insert(sym.name);
+  }
+  for (std::size_t i = 0; i < changed.size(); ++i) {
+    const ParsedFile& parsed = changed[i]->parsed;
+    for (std::size_t k = 0; k < parsed.symbols.size(); ++k)
+      if (!old_id_set.contains(new_ids[i][k]) && is_definition(parsed.symbols[k].kind))
+        names_delta.insert(parsed.symbols[k].name);
+    if (!existing.contains(parsed.path)) names_delta.insert(stem_of(parsed.path));  // a new importable file
+  }
+  for (const store::FileRecord* record : gone) names_delta.insert(stem_of(record->path));
+  names_delta.erase("");
+
+  // Other files that referred to what disappeared, or whose references by name may now resolve
+  // differently: their edges are re-resolved too (from their stored extraction).
+  std::set<FileId> revisit;
+  for (SymbolId id : removed_ids) {
+    auto files = live->files_referencing(id);
+    if (!files) return std::unexpected(files.error());
+    revisit.insert(files->begin(), files->end());
+  }
+  for (const std::string& name : names_delta) {
+    auto defs = live->symbol_ids_named(name);  // before the update (the batch has not written yet)
+    if (!defs) return std::unexpected(defs.error());
+    if (defs->size() > kMaxDefinitionsForRevisit) continue;
+    auto unresolved = live->files_referencing_unresolved(name);
+    if (!unresolved) return std::unexpected(unresolved.error());
+    revisit.insert(unresolved->begin(), unresolved->end());
+    for (SymbolId def : *defs) {
+      auto files = live->files_referencing(def);
+      if (!files) return std::unexpected(files.error());
+      revisit.insert(files->begin(), files->end());
+    }
+  }
+  for (const store::FileRecord* record : gone) revisit.erase(record->id);
+  for (FileId id : focus_files) revisit.erase(id);
+  if (revisit.size() > kMaxRevisitedFiles) {
+    batch->reset();
+    return whole_project_run(live, project_lock, fmt::format("{} files refer to the changed names", revisit.size()));
+  }
+  report.files_reresolved = revisit.size();
+
+  // Focus files: changed ones (new extraction) and revisited ones (stored extraction).
+  std::deque<ParsedFile> loaded;
+  std::unordered_map<std::string, const ParsedFile*> context;  // path -> full extraction
+  std::vector<std::string> focus_paths;
+  std::vector<SymbolId> edge_sources(old_id_set.begin(), old_id_set.end());
+  for (Outcome* out : changed) {
+    context[out->record.path] = &out->parsed;
+    focus_paths.push_back(out->record.path);
+  }
+  for (FileId id : revisit) {
+    auto parsed = live->load_parsed(id);
+    if (!parsed) return std::unexpected(parsed.error());
+    const auto ids = assign_symbol_ids(*parsed);
+    edge_sources.insert(edge_sources.end(), ids.begin(), ids.end());
+    focus_paths.push_back(parsed->path);
+    loaded.push_back(std::move(*parsed));
+    context[loaded.back().path] = &loaded.back();
+  }
+
+  // --- write the files, drop their old edges ---------------------------------------------------------------
+  auto removed_edges = (*batch)->remove_edges_from(edge_sources);
+  if (!removed_edges) return std::unexpected(removed_edges.error());
+  for (std::size_t i = 0; i < changed.size(); ++i)
+    if (auto s = (*batch)->put_file(changed[i]->record, changed[i]->parsed, new_ids[i], changed[i]->content); !s)
+      return std::unexpected(s.error());
+  for (const store::FileRecord* record : gone)
+    if (auto s = (*batch)->remove_file(record->id); !s) return std::unexpected(s.error());
+  if (auto s = (*batch)->remove_ranks(removed_ids); !s) return std::unexpected(s.error());
+
+  // Every file's record after this update: the cached table of the previous generation with the
+  // changes applied (reading 56k rows would cost ~100 ms per update on the kernel).
+  FileTableCache::Table all_files = file_table_cache().take(report.db_path, generation, indexed_at_meta);
+  if (all_files) {
+    for (const store::FileRecord* record : gone) all_files->erase(record->id);
+    for (Outcome* out : changed) (*all_files)[out->record.id] = out->record;
+    for (Outcome* out : touched) {
+      store::FileRecord& record = (*all_files)[out->record.id];
+      record = existing.at(out->record.path);
+      record.size = out->record.size;
+      record.mtime_ns = out->record.mtime_ns;
+    }
+  } else {
+    auto read = live->files();  // inside the batch: already with this update's changes
+    if (!read) return std::unexpected(read.error());
+    all_files = std::make_unique<std::unordered_map<FileId, store::FileRecord>>();
+    all_files->reserve(read->size());
+    for (auto& f : *read) all_files->emplace(f.id, std::move(f));
+  }
+  std::size_t total_symbols = 0;
+  for (const auto& [id, f] : *all_files) total_symbols += f.symbol_count;
+
+  Clock::time_point write_start = Clock::now();
+  if (total_symbols <= options.exact_graph_max_symbols) {
+    // Small enough to re-resolve and re-rank everything: exact, like a full run.
+    std::vector<ParsedFile> all_parsed;
+    all_parsed.reserve(all_files->size());
+    for (const auto& [id, f] : *all_files) {
+      auto parsed = live->load_parsed(id);
+      if (!parsed) return std::unexpected(parsed.error());
+      slim_for_graph(*parsed);
+      all_parsed.push_back(std::move(*parsed));
+    }
+    if (auto s = resolve_and_write_graph(all_parsed, **batch, report, options, graph_start, write_start); !s)
+      return std::unexpected(s.error());
+  } else {
+    // Resolve the focus files against the files their references can reach: definers of every
+    // name they use and the files they imported before, loaded in full; the files an import may
+    // name, reduced to their File symbol (a path is all import resolution needs); and any file an
+    // import lands on is then loaded in full too, so names bound by it see their definitions.
+    auto load_into_context = [&](FileId id) -> Status {
+      auto parsed = live->load_parsed(id);
+      if (!parsed) return std::unexpected(parsed.error());
+      if (context.contains(parsed->path)) return {};
+      slim_for_graph(*parsed);
+      loaded.push_back(std::move(*parsed));
+      context[loaded.back().path] = &loaded.back();
+      return {};
+    };
+    const auto& record_by_id = *all_files;
+    std::unordered_set<FileId> loaded_ids;
+    for (const auto& e : *removed_edges) {
+      if (e.kind != EdgeKind::Imports || e.target == 0 || !record_by_id.contains(e.target)) continue;
+      if (loaded_ids.insert(e.target).second)
+        if (auto s = load_into_context(e.target); !s) return std::unexpected(s.error());
+    }
+    std::set<std::string> names;
+    std::set<Language> focus_languages;
+    std::unordered_set<std::string> import_keys;  // path segments an import of a focus file names
+    std::unordered_set<std::string_view> focus_dirs;
+    auto add_keys = [&](std::string_view text) {
+      std::size_t begin = 0;
+      for (std::size_t i = 0; i <= text.size(); ++i) {
+        const bool sep = i == text.size() || text[i] == '.' || text[i] == ':' || text[i] == '/' || text[i] == '-' ||
+                         text[i] == '>' || text[i] == '\\';
+        if (!sep) continue;
+        if (i > begin) import_keys.emplace(text.substr(begin, i - begin));
+        begin = i + 1;
+      }
+    };
+    for (const std::string& path : focus_paths) {
+      const ParsedFile& parsed = *context.at(path);
+      for (std::string& n : referenced_names(parsed)) names.insert(std::move(n));
+      focus_languages.insert(parsed.language);
+      for (const Import& imp : parsed.imports) add_keys(imp.module);
+      const std::size_t slash = path.rfind('/');
+      focus_dirs.insert(slash == std::string::npos ? std::string_view() : std::string_view(path).substr(0, slash));
+    }
+    std::map<Language, std::vector<std::string>> too_common;
+    for (const std::string& name : names) {
+      auto definers = live->files_defining(name, kMaxDefinersPerName + 1);
+      if (!definers) return std::unexpected(definers.error());
+      if (definers->size() > kMaxDefinersPerName) {
+        for (Language lang : focus_languages) too_common[lang].push_back(name);
+        continue;
+      }
+      for (FileId id : *definers)
+        if (loaded_ids.insert(id).second)
+          if (auto s = load_into_context(id); !s) return std::unexpected(s.error());
+    }
+    // Stubs: files an import of a focus file may resolve to (its stem or its directory's name is
+    // a segment of the import, as for "linux/slab.h", "pkg.util", "./view.js", Go and Java
+    // packages, Rust modules), the focus files' neighbours (same package), and Python packages'
+    // __init__.py (suffix matching asks whether a directory is a package).
+    std::deque<ParsedFile> stubs;
+    for (const auto& [id, f] : *all_files) {
+      if (context.contains(f.path)) continue;
+      const std::size_t slash = f.path.rfind('/');
+      const std::string_view dir = slash == std::string::npos ? std::string_view() : std::string_view(f.path).substr(0, slash);
+      const std::string_view base = std::string_view(f.path).substr(slash == std::string::npos ? 0 : slash + 1);
+      const std::string_view stem = base.substr(0, base.find('.'));
+      const std::size_t dir_slash = dir.rfind('/');
+      const std::string_view dir_name = dir_slash == std::string_view::npos ? dir : dir.substr(dir_slash + 1);
+      if (import_keys.contains(std::string(stem)) || import_keys.contains(std::string(dir_name)) ||
+          focus_dirs.contains(dir) || base == "__init__.py")
+        stubs.push_back(file_stub(f));
+    }
+    for (const auto& [lang, list] : too_common) stubs.push_back(ambiguity_stub(lang, list));
+
+    std::vector<graph::Edge> edges;
+    for (int round = 0; round < 3; ++round) {
+      std::vector<graph::FileInput> inputs;
+      inputs.reserve(context.size() + stubs.size());
+      for (const auto& [path, parsed] : context) inputs.push_back({parsed, nullptr});
+      for (const ParsedFile& stub : stubs)
+        if (!context.contains(stub.path)) inputs.push_back({&stub, nullptr});
+      edges = graph::resolve_file_edges(inputs, focus_paths);
+      bool more = false;
+      for (const graph::Edge& e : edges) {
+        if (e.kind != EdgeKind::Imports || e.target == 0 || !loaded_ids.insert(e.target).second) continue;
+        if (!record_by_id.contains(e.target)) continue;
+        if (auto s = load_into_context(e.target); !s) return std::unexpected(s.error());
+        more = true;
+      }
+      if (!more) break;
+    }
+    report.seconds_graph = seconds_since(graph_start);
+    write_start = Clock::now();
+    if (auto s = (*batch)->add_edges(edges); !s) return std::unexpected(s.error());
+
+    // Degrees move by the edges removed and added (every edge into a new symbol was added now);
+    // ranks of surviving symbols are carried over, new ones start at the floor until the next
+    // exact pass.
+    const std::unordered_set<SymbolId> removed_set(removed_ids.begin(), removed_ids.end());
+    std::map<SymbolId, store::WriteBatch::DegreeDelta> deltas;
+    auto count = [&](SymbolId source, SymbolId target, EdgeKind kind, int sign) {
+      if (kind == EdgeKind::Contains || target == 0) return;
+      if (!removed_set.contains(source)) {
+        auto& d = deltas[source];
+        d.id = source;
+        d.out += sign;
+      }
+      if (!removed_set.contains(target)) {
+        auto& d = deltas[target];
+        d.id = target;
+        d.in += sign;
+      }
+    };
+    for (const auto& e : *removed_edges) count(e.source, e.target, e.kind, -1);
+    for (const auto& e : edges) count(e.source, e.target, e.kind, +1);
+    for (const auto& ids : new_ids)
+      for (SymbolId id : ids) deltas[id].id = id;  // a rank row for every new symbol
+    std::vector<store::WriteBatch::DegreeDelta> delta_list;
+    delta_list.reserve(deltas.size());
+    for (const auto& [id, d] : deltas)
+      if (d.in != 0 || d.out != 0 || !old_id_set.contains(id)) delta_list.push_back(d);
+    if (auto s = (*batch)->adjust_degrees(delta_list, 0.0); !s) return std::unexpected(s.error());
+
+    // Graph-wide counts, adjusted by what changed.
+    std::map<std::string, std::ptrdiff_t> kind_delta;
+    std::ptrdiff_t unresolved_delta = 0;
+    for (const auto& e : *removed_edges) {
+      --kind_delta[std::string(to_string(e.kind))];
+      unresolved_delta -= e.target == 0 ? 1 : 0;
+    }
+    for (const auto& e : edges) {
+      ++kind_delta[std::string(to_string(e.kind))];
+      unresolved_delta += e.target == 0 ? 1 : 0;
+    }
+    std::map<std::string, std::size_t> by_kind(report.edges_by_kind.begin(), report.edges_by_kind.end());
+    for (const auto& [kind, delta] : kind_delta)
+      by_kind[kind] = static_cast<std::size_t>(std::max<std::ptrdiff_t>(0, static_cast<std::ptrdiff_t>(by_kind[kind]) + delta));
+    std::erase_if(by_kind, [](const auto& kv) { return kv.second == 0; });
+    report.edges_by_kind.assign(by_kind.begin(), by_kind.end());
+    report.edges = 0;
+    for (const auto& [kind, n] : by_kind) report.edges += n;
+    report.unresolved_references = static_cast<std::size_t>(
+        std::max<std::ptrdiff_t>(0, static_cast<std::ptrdiff_t>(report.unresolved_references) + unresolved_delta));
+    std::map<Language, std::size_t> languages;
+    std::size_t partial = 0;
+    for (const auto& [id, f] : *all_files) {
+      ++languages[f.language];
+      partial += f.partial ? 1 : 0;
+    }
+    std::map<std::string, std::size_t> by_language;
+    for (const auto& [lang, n] : languages) by_language[std::string(to_string(lang))] = n;
+    report.files_by_language.assign(by_language.begin(), by_language.end());
+    report.files_total = all_files->size();
+    report.files_partial = partial;
+    report.symbols = total_symbols;
+    report.graph_exact = false;
+  }
+
+  // --- commit ---------------------------------------------------------------------------------------------------
+  ++generation;
+  report.generation = generation;
+  const std::int64_t now = unix_now();
+  for (auto status : {(*batch)->replace_skipped(report.skipped),
+                      (*batch)->set_meta("generation", std::to_string(generation)),
+                      (*batch)->set_meta("summary", encode_summary(report)),
+                      (*batch)->set_meta("graph_exact", report.graph_exact ? "1" : "0"),
+                      (*batch)->set_meta("indexed_at", std::to_string(now))}) {
+    if (!status) return std::unexpected(status.error());
+  }
+  if (cancelled(options)) return make_error(ErrorCode::Cancelled, "update cancelled; the previous index is unchanged");
+  if (auto s = (*batch)->commit(); !s) return std::unexpected(s.error());
+  batch->reset();
+  file_table_cache().put(report.db_path, generation, std::to_string(now), std::move(all_files));
+  report.seconds_write = seconds_since(write_start);
+
+  store::ProjectRecord project;
+  project.root = root.string();
+  project.name = root.filename().string();
+  project.db_path = report.db_path.string();
+  project.indexed_at = now;
+  project.files = report.files_total;
+  project.symbols = report.symbols;
+  if (auto s = (*registry)->upsert(project); !s) return std::unexpected(s.error());
+  report.seconds_total = seconds_since(start);
+  log::debug("index: {}: updated {} files ({} re-resolved, {} removed) in {:.1f} ms, generation {}", root.string(),
+             report.files_parsed, report.files_reresolved, report.files_removed, report.seconds_total * 1000,
+             generation);
+  return report;
 }
 
 }  // namespace cci::index

@@ -41,6 +41,10 @@ struct IndexOptions {
   std::filesystem::path data_dir;     // empty = cci::data_dir()
   std::function<void(const Progress&)> on_progress;  // called from the indexing thread, throttled
   const std::atomic<bool>* cancel = nullptr;          // set to stop early (nothing is committed)
+  // update_paths(): projects with at most this many symbols get an exact re-resolution and
+  // re-rank of the whole graph in the same transaction; larger ones update only the edges into and
+  // out of the changed files and carry ranks over (IndexReport::graph_exact = false).
+  std::size_t exact_graph_max_symbols = 20'000;
 };
 
 struct IndexReport {
@@ -62,11 +66,24 @@ struct IndexReport {
   std::size_t unsupported = 0;
   std::vector<store::SkippedRecord> skipped;  // every skipped file with its reason
   std::uint64_t generation = 0;
+  bool graph_exact = true;            // false: ranks carried over from before an incremental update
+  std::size_t files_reresolved = 0;   // update_paths: unchanged files whose edges were re-resolved
   double seconds_scan = 0, seconds_parse = 0, seconds_graph = 0, seconds_write = 0, seconds_total = 0;
   std::uint64_t peak_rss_bytes = 0;
 };
 
 Result<IndexReport> index_project(const std::filesystem::path& root, const IndexOptions& options);
+
+// Applies changes at the given paths (relative to root: files or directories, present or gone)
+// to the project's existing index without walking the rest of the tree: ignore rules apply, files
+// are re-read and re-parsed only when their content hash changed, removed ones are dropped, the
+// edges out of changed files and the edges of other files that referred to added or removed
+// names are re-resolved, and ranks are updated (exactly for small projects, see
+// IndexOptions::exact_graph_max_symbols). One transaction, a new generation when anything
+// changed. Fails with NotFound when the project has no index yet (use index_project).
+// index_project() after an approximate update re-resolves the whole graph even if no file changed.
+Result<IndexReport> update_paths(const std::filesystem::path& root, const std::vector<std::string>& paths,
+                                 const IndexOptions& options);
 
 // A canonical text dump of an index (files, symbols, edges, ranks), for equality tests and debugging.
 Result<std::string> dump_index(store::IndexStore& store);

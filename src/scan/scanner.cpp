@@ -21,9 +21,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <mutex>
-#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -522,6 +522,92 @@ class DirFd {
   int fd_;
 };
 
+// The rules in force inside each directory, computed on demand from the root down and cached:
+// how scan_paths() and PathFilter judge single paths exactly as the walker would, without
+// walking. A directory is excluded by a rule, by its name in context (output directories) or by
+// a marker inside it; below an excluded directory everything is (git: nothing below an excluded
+// directory can be re-included).
+class DirRules {
+ public:
+  struct State {
+    LayerPtr layer;  // the rules inside the directory; null when excluded
+    bool excluded = false;
+    std::string why;
+  };
+
+  explicit DirRules(const Context& ctx) : ctx_(ctx) {}
+
+  const State& state_for(const std::string& dir_rel) {
+    if (auto it = dirs_.find(dir_rel); it != dirs_.end()) return it->second;
+    return dirs_.emplace(dir_rel, compute(dir_rel)).first->second;
+  }
+
+  const State* cached(const std::string& dir_rel) const {
+    const auto it = dirs_.find(dir_rel);
+    return it == dirs_.end() ? nullptr : &it->second;
+  }
+
+  // Recomputes one cached directory from its (cached) parent; true if its verdict changed.
+  // The caller drops the whole cache then, since everything below inherits the verdict.
+  bool verdict_changed(const std::string& dir_rel) {
+    const State* before = cached(dir_rel);
+    if (before == nullptr) return false;  // never consulted, so nothing was decided by it
+    return compute(dir_rel).excluded != before->excluded;
+  }
+
+  // Drops `dir_rel` and everything cached below it.
+  void forget(const std::string& dir_rel) {
+    if (dir_rel.empty()) {
+      dirs_.clear();
+      return;
+    }
+    dirs_.erase(dir_rel);
+    const std::string prefix = dir_rel + '/';
+    auto it = dirs_.lower_bound(prefix);
+    while (it != dirs_.end() && it->first.starts_with(prefix)) it = dirs_.erase(it);
+  }
+
+  void clear() { dirs_.clear(); }
+
+ private:
+  State compute(const std::string& dir_rel) {
+    if (dir_rel.empty()) {
+      DirFd fd(ctx_.root);
+      if (fd.get() < 0) return State{ctx_.base_layer, false, {}};
+      return State{load_dir_ignores(ctx_, fd.get(), "", ctx_.base_layer, true, true, scratch_), false, {}};
+    }
+    const std::size_t slash = dir_rel.rfind('/');
+    const std::string parent = slash == std::string::npos ? std::string() : dir_rel.substr(0, slash);
+    const std::string name = slash == std::string::npos ? dir_rel : dir_rel.substr(slash + 1);
+    const State& parent_state = state_for(parent);  // a map node: stays valid across inserts
+    if (parent_state.excluded) return parent_state;
+    const IgnoreMatch match =
+        lookup(ctx_.excludes.get(), parent_state.layer.get(), dir_rel, name, count_components(dir_rel), true);
+    if (match.ignored()) return State{nullptr, true, match.describe()};
+    DirFd fd(join_rel(ctx_.root, dir_rel));
+    std::string why;
+    if (match.pattern == nullptr && contains(output_dir_names(), name)) {
+      DirFd parent_fd(join_rel(ctx_.root, parent));
+      bool beside_manifest = false;
+      for (std::string_view manifest : project_manifests()) {
+        if (parent_fd.get() >= 0 && has_file(parent_fd.get(), manifest)) beside_manifest = true;
+      }
+      why = output_dir_reason(name, parent.empty(), beside_manifest);
+    }
+    if (why.empty() && match.pattern == nullptr && fd.get() >= 0) {
+      why = marker_reason(has_file(fd.get(), kPyvenvCfg), has_file(fd.get(), kCachedirTag));
+    }
+    if (!why.empty()) return State{nullptr, true, std::move(why)};
+    if (fd.get() < 0) return State{parent_state.layer, false, {}};  // gone: judge by the parent's rules
+    scratch_.ignore_files.clear();
+    return State{load_dir_ignores(ctx_, fd.get(), dir_rel, parent_state.layer, true, true, scratch_), false, {}};
+  }
+
+  const Context& ctx_;
+  std::map<std::string, State> dirs_;  // ordered, so a subtree is one range; nodes never move
+  Partial scratch_;  // load_dir_ignores' out-parameter; nothing in it is used
+};
+
 }  // namespace
 
 Status check_root_allowed(const fs::path& root, bool force) {
@@ -568,65 +654,17 @@ Result<ScanResult> scan_paths(const fs::path& root, const std::vector<std::strin
   std::sort(paths.begin(), paths.end());
   paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
 
-  // Per directory: the rule layer inside it, or null when the directory itself is excluded
-  // (git: nothing below an excluded directory can be re-included).
-  struct DirState {
-    LayerPtr layer;
-    bool excluded = false;
-    std::string why;
-  };
-  std::unordered_map<std::string, DirState> dirs;
   Partial out;
   {
     DirFd fd(ctx.root);
     if (fd.get() < 0) return make_error(ErrorCode::IoError, fmt::format("cannot open {}: {}", ctx.root, errno_text(errno)));
-    dirs[""] = DirState{load_dir_ignores(ctx, fd.get(), "", ctx.base_layer, true, true, out), false, {}};
   }
-  out.ignore_files.clear();
-
-  auto state_for = [&](const std::string& dir_rel, auto& self) -> const DirState& {
-    if (auto it = dirs.find(dir_rel); it != dirs.end()) return it->second;
-    const std::size_t slash = dir_rel.rfind('/');
-    const std::string parent = slash == std::string::npos ? std::string() : dir_rel.substr(0, slash);
-    const std::string name = slash == std::string::npos ? dir_rel : dir_rel.substr(slash + 1);
-    const DirState parent_state = self(parent, self);
-    DirState state;
-    if (parent_state.excluded) {
-      state = parent_state;
-    } else {
-      const IgnoreMatch match =
-          lookup(ctx.excludes.get(), parent_state.layer.get(), dir_rel, name, count_components(dir_rel), true);
-      DirFd fd(join_rel(ctx.root, dir_rel));
-      std::string why;
-      if (match.pattern == nullptr && contains(output_dir_names(), name)) {
-        DirFd parent_fd(join_rel(ctx.root, parent));
-        bool beside_manifest = false;
-        for (std::string_view manifest : project_manifests()) {
-          if (parent_fd.get() >= 0 && has_file(parent_fd.get(), manifest)) beside_manifest = true;
-        }
-        why = output_dir_reason(name, parent.empty(), beside_manifest);
-      }
-      if (why.empty() && match.pattern == nullptr && fd.get() >= 0) {
-        why = marker_reason(has_file(fd.get(), kPyvenvCfg), has_file(fd.get(), kCachedirTag));
-      }
-      if (match.ignored()) {
-        state = DirState{nullptr, true, match.describe()};
-      } else if (!why.empty()) {
-        state = DirState{nullptr, true, std::move(why)};
-      } else if (fd.get() >= 0) {
-        state.layer = load_dir_ignores(ctx, fd.get(), dir_rel, parent_state.layer, true, true, out);
-      } else {
-        state.layer = parent_state.layer;
-      }
-    }
-    return dirs.emplace(dir_rel, std::move(state)).first->second;
-  };
-
+  DirRules rules(ctx);
   for (const std::string& rel : paths) {
     const std::size_t slash = rel.rfind('/');
     const std::string dir_rel = slash == std::string::npos ? std::string() : rel.substr(0, slash);
     const std::string name = slash == std::string::npos ? rel : rel.substr(slash + 1);
-    const DirState& state = state_for(dir_rel, state_for);
+    const DirRules::State& state = rules.state_for(dir_rel);
     DirFd fd(join_rel(ctx.root, dir_rel));
     if (fd.get() < 0) continue;  // the directory is gone: so is the file
     struct stat st {};
@@ -640,6 +678,104 @@ Result<ScanResult> scan_paths(const fs::path& root, const std::vector<std::strin
   }
   out.directories = 0;
   return finish(out);
+}
+
+struct PathFilter::Impl {
+  ScanOptions options;  // Context points at it, so Impl never moves (it lives behind unique_ptr)
+  fs::path root;
+  Context ctx;
+  std::unique_ptr<DirRules> rules;
+
+  Status reload() {
+    auto ctx_result = make_context(root, options);
+    if (!ctx_result) return std::unexpected(ctx_result.error());
+    ctx = std::move(*ctx_result);
+    rules = std::make_unique<DirRules>(ctx);
+    return {};
+  }
+};
+
+namespace {
+
+// The walker never enters .git, whatever the rules say: the watcher must not either.
+bool inside_git_dir(std::string_view rel) { return rel == ".git" || rel.starts_with(".git/"); }
+
+std::string_view base_name(std::string_view rel) {
+  const std::size_t slash = rel.rfind('/');
+  return slash == std::string_view::npos ? rel : rel.substr(slash + 1);
+}
+
+std::string parent_of(std::string_view rel) {
+  const std::size_t slash = rel.rfind('/');
+  return slash == std::string_view::npos ? std::string() : std::string(rel.substr(0, slash));
+}
+
+}  // namespace
+
+PathFilter::PathFilter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PathFilter::PathFilter(PathFilter&&) noexcept = default;
+PathFilter& PathFilter::operator=(PathFilter&&) noexcept = default;
+PathFilter::~PathFilter() = default;
+
+Result<PathFilter> PathFilter::create(const fs::path& root, const ScanOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->root = canonical_root(root);
+  if (auto status = impl->reload(); !status) return std::unexpected(status.error());
+  return PathFilter(std::move(impl));
+}
+
+const fs::path& PathFilter::root() const { return impl_->root; }
+
+bool PathFilter::ignored_dir(std::string_view rel) {
+  if (rel.empty()) return false;
+  if (!is_safe_relative(rel) || inside_git_dir(rel)) return true;
+  return impl_->rules->state_for(std::string(rel)).excluded;
+}
+
+bool PathFilter::ignored_file(std::string_view rel) {
+  if (!is_safe_relative(rel) || inside_git_dir(rel)) return true;
+  const DirRules::State& dir = impl_->rules->state_for(parent_of(rel));
+  if (dir.excluded) return true;
+  return lookup(impl_->ctx.excludes.get(), dir.layer.get(), rel, base_name(rel), count_components(rel), false)
+      .ignored();
+}
+
+void PathFilter::invalidate() {
+  // When the root itself has vanished the base rules stay as they were: every answer about a
+  // gone tree is moot anyway.
+  if (auto status = impl_->reload(); !status) impl_->rules->clear();
+}
+
+void PathFilter::forget_dir(std::string_view rel) { impl_->rules->forget(std::string(rel)); }
+
+bool PathFilter::marker_changed(std::string_view rel) {
+  if (!is_safe_relative(rel) || inside_git_dir(rel)) return false;
+  const std::string_view name = base_name(rel);
+  const std::string dir = parent_of(rel);
+  std::vector<std::string> decided;
+  if (name == kPyvenvCfg || name == kCachedirTag) {
+    if (!dir.empty()) decided.push_back(dir);
+  } else if (contains(project_manifests(), name)) {
+    for (std::string_view output : output_dir_names()) decided.push_back(join_rel(dir, output));
+  }
+  for (const std::string& d : decided) {
+    if (impl_->rules->verdict_changed(d)) {
+      invalidate();
+      return true;
+    }
+  }
+  return false;
+}
+
+bool PathFilter::is_ignore_file(std::string_view rel) {
+  const std::string_view name = base_name(rel);
+  return name == kGitignore || name == kCciignore || rel == kInfoExclude;
+}
+
+bool PathFilter::is_ignore_marker(std::string_view rel) {
+  const std::string_view name = base_name(rel);
+  return name == kPyvenvCfg || name == kCachedirTag || contains(project_manifests(), name);
 }
 
 Result<std::vector<PatternSource>> effective_ignore_patterns(const fs::path& root, const ScanOptions& options) {

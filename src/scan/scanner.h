@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -73,6 +74,48 @@ Result<ScanResult> scan_tree(const std::filesystem::path& root, const ScanOption
 // Scans only the given relative paths (for incremental updates); ignore rules still apply.
 Result<ScanResult> scan_paths(const std::filesystem::path& root, const std::vector<std::string>& relative_paths,
                               const ScanOptions& options);
+
+// Answers "would scan_tree() skip this path by its ignore rules?" for one root, one path at a
+// time, with exactly the walker's rules (defaults, .gitignore at every level, .git/info/exclude,
+// .cciignore, --exclude, output directories beside manifests, virtualenv and CACHEDIR.TAG
+// markers) — for a watcher that must filter events without walking the tree. The rules of each
+// directory are loaded on first use and cached, so the answer reflects the ignore files as they
+// were then: invalidate() after an ignore file changes. The .git directory is always ignored.
+// Only ignore rules are applied: size, readability and language are the indexer's business.
+//
+// Not thread-safe: one thread at a time (the watcher's).
+class PathFilter {
+ public:
+  static Result<PathFilter> create(const std::filesystem::path& root, const ScanOptions& options);
+  PathFilter(PathFilter&&) noexcept;
+  PathFilter& operator=(PathFilter&&) noexcept;
+  ~PathFilter();
+
+  const std::filesystem::path& root() const;  // canonical
+  // `rel` is root-relative and '/'-separated; "" (the root) is never ignored, an unsafe path
+  // ("../x", "/x") always is. A path below an ignored directory is ignored.
+  bool ignored_dir(std::string_view rel);
+  bool ignored_file(std::string_view rel);
+  // Drops every cached rule layer (and re-reads .git/info/exclude): an ignore file changed.
+  void invalidate();
+  // A directory was deleted or moved away: drops what is cached for it and below, so a
+  // directory that appears later under that name is judged afresh.
+  void forget_dir(std::string_view rel);
+  // `rel` names a file whose existence decides whether a directory is pruned (pyvenv.cfg,
+  // CACHEDIR.TAG, a project manifest beside an output directory): re-evaluates the directories
+  // it decides and returns true, after dropping every cached layer, if one of them changed.
+  bool marker_changed(std::string_view rel);
+
+  // ".gitignore" or ".cciignore" at any level, or ".git/info/exclude".
+  static bool is_ignore_file(std::string_view rel);
+  // pyvenv.cfg, CACHEDIR.TAG or a project manifest (Cargo.toml, package.json, ...).
+  static bool is_ignore_marker(std::string_view rel);
+
+ private:
+  struct Impl;
+  explicit PathFilter(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
 
 // Language from the file name alone; Unknown if not a supported source file.
 Language language_for_path(std::string_view path);

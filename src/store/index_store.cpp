@@ -149,9 +149,10 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(Sql::Count)> kSq
     " ORDER BY f.path, e.line, e.col, e.source, e.kind, e.target_name LIMIT ?3",
     "SELECT " CCI_EDGE_COLUMNS " FROM edges e WHERE e.source = ?1 AND (?2 < 0 OR e.kind = ?2)"
     " ORDER BY e.line, e.col, e.kind, e.target, e.target_name LIMIT ?3",
-    // UnresolvedNamed: `target = 0` lets SQLite use the partial index edges_unresolved_leaf.
+    // UnresolvedNamed: without statistics the planner prefers edges_by_target for `target = 0`,
+    // which walks every unresolved edge (a million on the kernel); the partial index is exact.
     "SELECT " CCI_EDGE_COLUMNS
-    " FROM edges e LEFT JOIN symbols s ON s.id = e.source LEFT JOIN files f ON f.id = s.file_id"
+    " FROM edges e INDEXED BY edges_unresolved_leaf LEFT JOIN symbols s ON s.id = e.source LEFT JOIN files f ON f.id = s.file_id"
     " WHERE e.target = 0 AND e.target_leaf = ?1"
     " ORDER BY f.path, e.line, e.col, e.source, e.target_name LIMIT ?2",
     "SELECT path, reason, detail FROM skipped ORDER BY path, reason",
@@ -1142,6 +1143,172 @@ Status WriteBatch::commit() {
   done_ = true;
   s.batch_open = false;
   return {};
+}
+
+// --- incremental updates ------------------------------------------------------------------------
+
+namespace {
+
+template <typename Impl, typename T>
+Result<std::vector<T>> collect_ints(Impl& impl, const std::string& sql, auto&& bind) {
+  auto st = impl.query(sql);
+  if (!st) return std::unexpected(st.error());
+  ResetGuard guard(**st);
+  bind(**st);
+  std::vector<T> out;
+  while (true) {
+    auto row = (*st)->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    out.push_back(static_cast<T>((*st)->column_int(0)));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<FileRecord>> IndexStore::files_under(std::string_view dir) {
+  if (dir.empty()) return files();
+  auto st = impl_->query("SELECT " CCI_FILE_COLUMNS " FROM files WHERE path = ?1 OR (path > ?2 AND path < ?3)");
+  if (!st) return std::unexpected(st.error());
+  ResetGuard guard(**st);
+  // Everything strictly between "dir/" and "dir0" ('0' follows '/') is below dir.
+  const std::string lo = std::string(dir) + "/";
+  const std::string hi = std::string(dir) + "0";
+  (*st)->bind_text(1, dir);
+  (*st)->bind_text(2, lo);
+  (*st)->bind_text(3, hi);
+  std::vector<FileRecord> out;
+  while (true) {
+    auto row = (*st)->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    out.push_back(read_file_record(**st));
+  }
+  return out;
+}
+
+Result<std::vector<FileId>> IndexStore::files_defining(std::string_view name, std::size_t limit) {
+  return collect_ints<Impl, FileId>(*impl_, "SELECT DISTINCT file_id FROM symbols WHERE name = ?1 LIMIT ?2",
+                                    [&](Stmt& st) {
+                                      st.bind_text(1, name);
+                                      st.bind(2, sql_limit(limit));
+                                    });
+}
+
+Result<std::vector<SymbolId>> IndexStore::symbol_ids_named(std::string_view name) {
+  return collect_ints<Impl, SymbolId>(*impl_, "SELECT id FROM symbols WHERE name = ?1",
+                                      [&](Stmt& st) { st.bind_text(1, name); });
+}
+
+Result<std::vector<FileId>> IndexStore::files_referencing(SymbolId target) {
+  return collect_ints<Impl, FileId>(
+      *impl_, "SELECT DISTINCT s.file_id FROM edges e JOIN symbols s ON s.id = e.source WHERE e.target = ?1",
+      [&](Stmt& st) { st.bind(1, static_cast<std::int64_t>(target)); });
+}
+
+Result<std::vector<FileId>> IndexStore::files_referencing_unresolved(std::string_view leaf) {
+  return collect_ints<Impl, FileId>(*impl_,
+                                    "SELECT DISTINCT s.file_id FROM edges e INDEXED BY edges_unresolved_leaf "
+                                    "JOIN symbols s ON s.id = e.source WHERE e.target = 0 AND e.target_leaf = ?1",
+                                    [&](Stmt& st) { st.bind_text(1, leaf); });
+}
+
+Status WriteBatch::touch_file(FileId file_id, std::uint64_t size, std::int64_t mtime_ns) {
+  IndexStore::Impl& s = *store_;
+  return guarded(s, done_, "touch_file", [&]() -> Status {
+    auto st = s.query("UPDATE files SET size = ?2, mtime_ns = ?3 WHERE id = ?1");
+    if (!st) return std::unexpected(st.error());
+    (*st)->bind(1, static_cast<std::int64_t>(file_id));
+    (*st)->bind(2, static_cast<std::int64_t>(size));
+    (*st)->bind(3, mtime_ns);
+    return (*st)->run();
+  });
+}
+
+Result<std::vector<EdgeRecord>> WriteBatch::remove_edges_from(std::span<const SymbolId> sources) {
+  IndexStore::Impl& s = *store_;
+  std::vector<EdgeRecord> removed;
+  Status status = guarded(s, done_, "remove_edges_from", [&]() -> Status {
+    auto select = s.query("SELECT target, kind, resolution, line, col FROM edges WHERE source = ?1");
+    auto del = s.query("DELETE FROM edges WHERE source = ?1");
+    if (!select) return std::unexpected(select.error());
+    if (!del) return std::unexpected(del.error());
+    for (SymbolId id : sources) {
+      {
+        ResetGuard guard(**select);
+        (*select)->bind(1, static_cast<std::int64_t>(id));
+        while (true) {
+          auto row = (*select)->step();
+          if (!row) return std::unexpected(row.error());
+          if (!*row) break;
+          EdgeRecord e;
+          e.source = id;
+          e.target = static_cast<SymbolId>((*select)->column_int(0));
+          e.kind = static_cast<EdgeKind>((*select)->column_int(1));
+          e.resolution = static_cast<Resolution>((*select)->column_int(2));
+          e.line = static_cast<std::uint32_t>((*select)->column_int(3));
+          e.col = static_cast<std::uint32_t>((*select)->column_int(4));
+          removed.push_back(e);
+        }
+      }
+      (*del)->bind(1, static_cast<std::int64_t>(id));
+      CCI_TRY((*del)->run());
+    }
+    return {};
+  });
+  if (!status) return std::unexpected(status.error());
+  return removed;
+}
+
+Status WriteBatch::add_edges(std::span<const graph::Edge> edges) {
+  IndexStore::Impl& s = *store_;
+  return guarded(s, done_, "add_edges", [&]() -> Status {
+    CCI_STMT(ins, s, Sql::InsertEdge);
+    for (const graph::Edge& e : edges) {
+      ins.bind(1, static_cast<std::int64_t>(e.source));
+      ins.bind(2, static_cast<std::int64_t>(e.target));
+      ins.bind(3, static_cast<std::int64_t>(e.kind));
+      ins.bind(4, static_cast<std::int64_t>(e.resolution));
+      ins.bind_text(5, e.target_name);
+      ins.bind_text(6, detail::last_component(e.target_name));
+      ins.bind(7, static_cast<std::int64_t>(e.line));
+      ins.bind(8, static_cast<std::int64_t>(e.col));
+      CCI_TRY(ins.run());
+    }
+    return {};
+  });
+}
+
+Status WriteBatch::remove_ranks(std::span<const SymbolId> ids) {
+  IndexStore::Impl& s = *store_;
+  return guarded(s, done_, "remove_ranks", [&]() -> Status {
+    auto del = s.query("DELETE FROM ranks WHERE id = ?1");
+    if (!del) return std::unexpected(del.error());
+    for (SymbolId id : ids) {
+      (*del)->bind(1, static_cast<std::int64_t>(id));
+      CCI_TRY((*del)->run());
+    }
+    return {};
+  });
+}
+
+Status WriteBatch::adjust_degrees(std::span<const DegreeDelta> deltas, double pagerank_floor) {
+  IndexStore::Impl& s = *store_;
+  return guarded(s, done_, "adjust_degrees", [&]() -> Status {
+    auto upsert = s.query(
+        "INSERT INTO ranks(id, pagerank, importance, in_degree, out_degree, tags) VALUES(?1, ?4, 0, max(0, ?2), max(0, ?3), '') "
+        "ON CONFLICT(id) DO UPDATE SET in_degree = max(0, in_degree + ?2), out_degree = max(0, out_degree + ?3)");
+    if (!upsert) return std::unexpected(upsert.error());
+    for (const DegreeDelta& d : deltas) {
+      (*upsert)->bind(1, static_cast<std::int64_t>(d.id));
+      (*upsert)->bind(2, static_cast<std::int64_t>(d.in));
+      (*upsert)->bind(3, static_cast<std::int64_t>(d.out));
+      (*upsert)->bind(4, pagerank_floor);
+      CCI_TRY((*upsert)->run());
+    }
+    return {};
+  });
 }
 
 Status install_built_index(const fs::path& built, const fs::path& live) {

@@ -161,6 +161,17 @@ class IndexStore {
   Result<std::optional<std::string>> file_content(FileId file_id);
   Result<std::vector<SkippedRecord>> skipped();
   Result<IndexStats> stats();
+
+  // --- reads used by incremental updates (index::update_paths) ---------------------------------
+  // Indexed files at `dir` or below it ("" = every file).
+  Result<std::vector<FileRecord>> files_under(std::string_view dir);
+  // Files holding a symbol named `name` (any kind), at most `limit` (0 = all).
+  Result<std::vector<FileId>> files_defining(std::string_view name, std::size_t limit);
+  Result<std::vector<SymbolId>> symbol_ids_named(std::string_view name);
+  // Files whose symbols have an edge to `target` / an unresolved reference whose last name
+  // component is `leaf`.
+  Result<std::vector<FileId>> files_referencing(SymbolId target);
+  Result<std::vector<FileId>> files_referencing_unresolved(std::string_view leaf);
   Status integrity_check();  // PRAGMA integrity_check == ok
 
  private:
@@ -185,6 +196,22 @@ class WriteBatch {
   Status replace_edges(std::span<const graph::Edge> edges);
   Status replace_ranks(std::span<const graph::SymbolRank> ranks);
   Status replace_skipped(std::span<const SkippedRecord> skipped);
+
+  // --- incremental graph updates (index::update_paths) -----------------------------------------
+  // A file whose content is unchanged but whose size or mtime moved.
+  Status touch_file(FileId file_id, std::uint64_t size, std::int64_t mtime_ns);
+  // Deletes every edge whose source is one of `sources`; returns them (target_name left empty).
+  Result<std::vector<EdgeRecord>> remove_edges_from(std::span<const SymbolId> sources);
+  Status add_edges(std::span<const graph::Edge> edges);
+  Status remove_ranks(std::span<const SymbolId> ids);
+  // Adds each delta to the symbol's in/out degree; a symbol without a rank row gets one with the
+  // deltas as degrees, `pagerank_floor`, importance 0 and no tags (until the next exact rank).
+  struct DegreeDelta {
+    SymbolId id = 0;
+    std::int32_t in = 0;
+    std::int32_t out = 0;
+  };
+  Status adjust_degrees(std::span<const DegreeDelta> deltas, double pagerank_floor);
   Status set_meta(std::string_view key, std::string_view value);
   Status commit();
 

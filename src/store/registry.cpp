@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <iterator>
 #include <system_error>
 #include <utility>
 
@@ -22,9 +23,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int kRegistrySchemaVersion = 1;
+constexpr int kRegistrySchemaVersion = 2;
 
-constexpr std::string_view kRegistrySchema = R"sql(
+// Forward migrations: kRegistryMigrations[v] takes a registry at user_version v to v + 1 (0 is a
+// new file). Each runs in its own transaction, so an interrupted upgrade leaves a usable version.
+constexpr std::string_view kRegistryMigrations[] = {
+    R"sql(
 CREATE TABLE IF NOT EXISTS projects(
   root       TEXT PRIMARY KEY,
   name       TEXT NOT NULL,
@@ -34,9 +38,16 @@ CREATE TABLE IF NOT EXISTS projects(
   symbols    INTEGER NOT NULL
 );
 PRAGMA user_version = 1;
-)sql";
+)sql",
+    // v2: per-project watch setting (`cci watch on|off`); existing projects are watched.
+    R"sql(
+ALTER TABLE projects ADD COLUMN watch INTEGER NOT NULL DEFAULT 1;
+PRAGMA user_version = 2;
+)sql",
+};
+static_assert(std::size(kRegistryMigrations) == kRegistrySchemaVersion);
 
-#define CCI_PROJECT_COLUMNS "root, name, db_path, indexed_at, files, symbols"
+#define CCI_PROJECT_COLUMNS "root, name, db_path, indexed_at, files, symbols, watch"
 
 ProjectRecord read_project(const Stmt& st) {
   ProjectRecord p;
@@ -46,6 +57,7 @@ ProjectRecord read_project(const Stmt& st) {
   p.indexed_at = st.column_int(3);
   p.files = static_cast<std::uint64_t>(st.column_int(4));
   p.symbols = static_cast<std::uint64_t>(st.column_int(5));
+  p.watch = st.column_int(6) != 0;
   return p;
 }
 
@@ -53,6 +65,32 @@ ProjectRecord read_project(const Stmt& st) {
 bool strictly_inside(const fs::path& path, const fs::path& dir) {
   const fs::path rel = path.lexically_relative(dir);
   return !rel.empty() && rel != "." && is_safe_relative(rel.generic_string());
+}
+
+// Brings the registry up to kRegistrySchemaVersion. The version is re-read inside each write
+// transaction: another process may have migrated (part of) the way since open() looked.
+Status migrate(Db& db) {
+  while (true) {
+    if (auto st = db.exec("BEGIN IMMEDIATE"); !st) return st;
+    auto version = db.query_int("PRAGMA user_version");
+    if (!version) {
+      (void)db.exec("ROLLBACK");
+      return std::unexpected(version.error());
+    }
+    if (*version >= kRegistrySchemaVersion) return db.exec("COMMIT");
+    if (*version < 0) {
+      (void)db.exec("ROLLBACK");
+      return make_error(ErrorCode::Corrupt, fmt::format("registry {} has schema version {}", db.path(), *version));
+    }
+    if (auto st = db.exec(kRegistryMigrations[*version]); !st) {
+      (void)db.exec("ROLLBACK");
+      return st;
+    }
+    if (auto st = db.exec("COMMIT"); !st) {
+      (void)db.exec("ROLLBACK");
+      return st;
+    }
+  }
 }
 
 }  // namespace
@@ -105,10 +143,7 @@ Result<std::unique_ptr<Registry>> Registry::open(const fs::path& data_dir) {
   if (auto st = impl->db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"); !st)
     return std::unexpected(st.error());
   if (*version < kRegistrySchemaVersion) {
-    if (auto st = impl->db.exec(fmt::format("BEGIN IMMEDIATE; {} COMMIT;", kRegistrySchema)); !st) {
-      (void)impl->db.exec("ROLLBACK");
-      return std::unexpected(st.error());
-    }
+    if (auto st = migrate(impl->db); !st) return std::unexpected(st.error());
   }
   return std::unique_ptr<Registry>(new Registry(std::move(impl)));
 }
@@ -125,7 +160,7 @@ Status Registry::upsert(const ProjectRecord& project) {
   const std::string name = project.name.empty() ? root.filename().string() : project.name;
   const std::string db_path = project.db_path.empty() ? db_path_for(root).string() : project.db_path;
   auto st = Stmt::prepare(impl_->db,
-                          "INSERT INTO projects(" CCI_PROJECT_COLUMNS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6) "
+                          "INSERT INTO projects(" CCI_PROJECT_COLUMNS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) "
                           "ON CONFLICT(root) DO UPDATE SET name = excluded.name, db_path = excluded.db_path, "
                           "indexed_at = excluded.indexed_at, files = excluded.files, symbols = excluded.symbols");
   if (!st) return std::unexpected(st.error());
@@ -135,7 +170,20 @@ Status Registry::upsert(const ProjectRecord& project) {
   st->bind(4, project.indexed_at);
   st->bind(5, static_cast<std::int64_t>(project.files));
   st->bind(6, static_cast<std::int64_t>(project.symbols));
+  st->bind(7, std::int64_t{project.watch ? 1 : 0});  // used only when the project is new
   return st->run();
+}
+
+Status Registry::set_watch(const fs::path& root, bool watch) {
+  const std::string root_text = canonical_root(root).string();
+  auto st = Stmt::prepare(impl_->db, "UPDATE projects SET watch = ?1 WHERE root = ?2");
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, std::int64_t{watch ? 1 : 0});
+  st->bind_text(2, root_text);
+  if (auto done = st->run(); !done) return done;
+  if (sqlite3_changes(impl_->db.handle()) == 0)
+    return make_error(ErrorCode::NotFound, fmt::format("not an indexed project: {}", root_text));
+  return {};
 }
 
 Result<std::vector<ProjectRecord>> Registry::list() {

@@ -25,6 +25,7 @@ struct ProjectRecord {
   std::int64_t indexed_at = 0;  // unix seconds of the last completed index, 0 = never
   std::uint64_t files = 0;
   std::uint64_t symbols = 0;
+  bool watch = true;     // the daemon keeps this project current (`cci watch on|off`); upsert() keeps it
 };
 
 class Registry {
@@ -36,7 +37,10 @@ class Registry {
   // The database path a root uses (whether or not it is registered yet).
   std::filesystem::path db_path_for(const std::filesystem::path& root) const;
 
+  // Inserts or updates a project; an existing project's `watch` setting is kept.
   Status upsert(const ProjectRecord& project);
+  // NotFound if `root` is not registered.
+  Status set_watch(const std::filesystem::path& root, bool watch);
   Result<std::vector<ProjectRecord>> list();
   Result<std::optional<ProjectRecord>> find(const std::filesystem::path& root);
   // The registered project whose root is `dir` or its nearest ancestor.
