@@ -215,6 +215,40 @@ class ProjectLock {
   int fd_ = -1;
 };
 
+std::string join_lines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& line : lines) {
+    if (!out.empty()) out += '\n';
+    out += line;
+  }
+  return out;
+}
+
+// Extra exclude patterns (`cci index --exclude`, index_codebase's custom_ignore) are remembered in
+// the index, so later runs — the daemon's watcher and reconcile passes included — keep honouring
+// them. A run given its own list replaces the remembered one; a list of only empty patterns
+// clears it.
+Result<std::vector<std::string>> effective_excludes(store::IndexStore* live, const std::vector<std::string>& given) {
+  if (!given.empty()) {
+    std::vector<std::string> out;
+    for (const auto& p : given)
+      if (!p.empty()) out.push_back(p);
+    return out;
+  }
+  if (live == nullptr) return std::vector<std::string>{};
+  auto stored = live->meta("excludes");
+  if (!stored) return std::unexpected(stored.error());
+  std::vector<std::string> out;
+  if (!*stored) return out;
+  std::string_view text = **stored;
+  while (!text.empty()) {
+    const std::size_t end = std::min(text.find('\n'), text.size());
+    if (end > 0) out.emplace_back(text.substr(0, end));
+    text.remove_prefix(std::min(end + 1, text.size()));
+  }
+  return out;
+}
+
 // Build files of runs that were killed: "<db>.build-<pid>" whose process is gone.
 void remove_stale_builds(const fs::path& db_path) {
   std::error_code ec;
@@ -402,6 +436,10 @@ Result<IndexReport> index_project(const fs::path& root_in, const IndexOptions& o
   // --- scan -------------------------------------------------------------------------------------
   auto scan_start = Clock::now();
   scan::ScanOptions scan_options = options.scan;
+  if (auto excludes = effective_excludes(live.get(), options.scan.extra_excludes); !excludes)
+    return std::unexpected(excludes.error());
+  else
+    scan_options.extra_excludes = std::move(*excludes);
   const std::size_t workers = options.workers == 0 ? default_worker_count() : options.workers;
   scan_options.workers = workers;
   auto scanned = scan::scan_tree(root, scan_options);
@@ -600,6 +638,7 @@ Result<IndexReport> index_project(const fs::path& root_in, const IndexOptions& o
   const std::int64_t now = unix_now();
   for (auto status : {(*batch)->replace_skipped(report.skipped), (*batch)->set_meta("generation", std::to_string(generation)),
                       (*batch)->set_meta("summary", encode_summary(report)), (*batch)->set_meta("graph_exact", "1"),
+                      (*batch)->set_meta("excludes", join_lines(scan_options.extra_excludes)),
                       (*batch)->set_meta("indexed_at", std::to_string(now)), (*batch)->set_meta("root", root.string()),
                       (*batch)->set_meta("ignored_count", std::to_string(report.ignored)),
                       (*batch)->set_meta("unsupported_count", std::to_string(report.unsupported))}) {
@@ -903,6 +942,10 @@ Result<IndexReport> update_paths(const fs::path& root_in, const std::vector<std:
   std::vector<std::string> candidate_list(candidates.begin(), candidates.end());
   scan::ScanOptions scan_options = options.scan;
   scan_options.workers = 1;
+  if (auto excludes = effective_excludes(live.get(), options.scan.extra_excludes); !excludes)
+    return std::unexpected(excludes.error());
+  else
+    scan_options.extra_excludes = std::move(*excludes);
   auto scanned = scan::scan_paths(root, candidate_list, scan_options);
   if (!scanned) return std::unexpected(scanned.error());
   report.seconds_scan = seconds_since(scan_start);

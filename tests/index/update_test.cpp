@@ -153,6 +153,37 @@ TEST(UpdatePaths, NeedsAnExistingIndex) {
   EXPECT_EQ(result.error().code, ErrorCode::NotFound);
 }
 
+TEST(UpdatePaths, ExcludesGivenOnceAreRememberedByLaterRuns) {
+  testing::TempDir repo;
+  testing::TempDir home;
+  repo.write("a.py", "def f():\n    pass\n");
+  repo.write("vendor/lib.py", "def vendored():\n    pass\n");
+  index::IndexOptions o;
+  o.data_dir = home.path();
+  o.scan.extra_excludes = {"vendor/"};
+  auto first = index::index_project(repo.path(), o);
+  ASSERT_TRUE(first.has_value()) << first.error().describe();
+  EXPECT_EQ(first->files_total, 1u);
+
+  // Later runs without the option (the daemon's watcher and reconcile passes) keep it.
+  index::IndexOptions plain;
+  plain.data_dir = home.path();
+  repo.write("vendor/more.py", "def more():\n    pass\n");
+  auto updated = index::update_paths(repo.path(), {"vendor/more.py", "vendor"}, plain);
+  ASSERT_TRUE(updated.has_value()) << updated.error().describe();
+  EXPECT_EQ(updated->files_total, 1u);
+  auto again = index::index_project(repo.path(), plain);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->files_total, 1u);
+
+  // A list of only empty patterns clears it.
+  index::IndexOptions cleared = plain;
+  cleared.scan.extra_excludes = {""};
+  auto all = index::index_project(repo.path(), cleared);
+  ASSERT_TRUE(all.has_value());
+  EXPECT_EQ(all->files_total, 3u);
+}
+
 TEST(UpdatePaths, PathsOutsideTheRootAreIgnored) {
   testing::TempDir repo;
   testing::TempDir home;
