@@ -14,6 +14,13 @@
 #   proxy over WebSocket and Unix socket, direct WebSocket, client library, fresh `cci search`
 #   with and without the daemon, rg, proxy spawn → first answer, daemon RSS), once with the
 #   result cache off and once on. Results: bench/results/daemon-<timestamp>.json.
+#        bench/run.sh --watch [--edits N] [--branch-files N] [--corpus ...]
+#   --watch: freshness (bench/watch_bench.cpp) against the daemon watching the corpus: save →
+#   searchable latency of N edits (default 50; a new function appended to an indexed .py or .c
+#   file, polled with search_code every 1 ms) and a branch switch of N files (default 1,000;
+#   pystdlib has fewer, so all of its indexed candidates) until every new name is searchable and
+#   nothing is pending, then back. Corpus files are restored exactly (contents and mtimes).
+#   Results: bench/results/watch-<timestamp>.json.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 runs=5
@@ -21,11 +28,17 @@ linux_runs=1
 corpus=all
 mcp=0
 daemon=0
+watch=0
 requests=2000
+edits=50
+branch_files=1000
 while (($#)); do
   case $1 in
     --mcp) mcp=1; shift ;;
     --daemon) daemon=1; shift ;;
+    --watch) watch=1; shift ;;
+    --edits) edits=$2; shift 2 ;;
+    --branch-files) branch_files=$2; shift 2 ;;
     --requests) requests=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --linux-runs) linux_runs=$2; shift 2 ;;
@@ -161,6 +174,46 @@ for r in results:
     print(f"{r['corpus']:<9} {cache:>5} proxy spawn -> first answer p50 {ps['first_answer_p50_ms']:.2f} ms "
           f"(initialize {ps['initialize_p50_ms']:.2f} ms); rg -w p50 {r['ripgrep']['p50_ms']:.1f} ms; "
           f"daemon RSS {r['daemon']['rss_bytes'] / 2**20:.1f} MiB")
+print(f"\nwrote {out}")
+PY
+  rm -f "${parts[@]}"
+  exit 0
+fi
+
+if ((watch)); then
+  cci=$here/build/bench/tools/cci/cci
+  homes=${CCI_BENCH_HOME:-$here/build/bench-home}
+  names=(pystdlib linux)
+  [[ $corpus == all ]] || names=("$corpus")
+  stamp=$(date +%Y%m%d-%H%M%S)
+  parts=()
+  for name in "${names[@]}"; do
+    export CCI_HOME=$homes/$name
+    mkdir -p "$CCI_HOME"
+    "$cci" mcp-daemon stop >/dev/null 2>&1 || true
+    # Watching starts with a reconcile pass; a current index keeps it short.
+    "$cci" index "$corpora/$name" --quiet >/dev/null
+    part=$(mktemp)
+    "$here/build/bench/bench/watch_bench" --cci "$cci" --project "$corpora/$name" --name "$name" \
+      --edits "$edits" --branch-files "$branch_files" --json "$part"
+    parts+=("$part")
+  done
+  mkdir -p "$here/bench/results"
+  out=$here/bench/results/watch-$stamp.json
+  python3 - "$out" "$cci" "${parts[@]}" <<'PY'
+import json, os, subprocess, sys
+out, cci, parts = sys.argv[1], sys.argv[2], sys.argv[3:]
+meta = {"cpus": os.cpu_count(), "uname": " ".join(os.uname()),
+        "cci_version": subprocess.run([cci, "--version"], capture_output=True, text=True).stdout.strip()}
+results = [json.load(open(p)) for p in parts]
+json.dump({"machine": meta, "results": results}, open(out, "w"), indent=2)
+print(f"\n{'corpus':<9} {'edits':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}   {'branch files':>12} {'searchable s':>12} "
+      f"{'updates':>7} {'back s':>7}")
+for r in results:
+    e, b = r["edits"], r.get("branch", {})
+    print(f"{r['corpus']:<9} {e['count']:>5} {e.get('p50_ms', -1):>8.1f} {e.get('p95_ms', -1):>8.1f} {e.get('max_ms', -1):>8.1f}   "
+          f"{b.get('files', 0):>12} {b.get('all_searchable_s', 0):>12.2f} {b.get('updates_applied', 0):>7} "
+          f"{b.get('restore_all_gone_s', 0):>7.2f}")
 print(f"\nwrote {out}")
 PY
   rm -f "${parts[@]}"

@@ -33,6 +33,7 @@ int run(int argc, char** argv) {
   register_stats(app, global, exit_code);
   register_projects(app, global, exit_code);
   register_ignore(app, global, exit_code);
+  register_watch(app, global, exit_code);
   register_mcp(app, global, exit_code);
   register_daemon(app, global, exit_code);
   register_proxy(app, global, exit_code);

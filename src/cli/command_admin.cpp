@@ -1,4 +1,7 @@
 // cli/command_admin.cpp — stats, projects and ignore: the index and registry bookkeeping.
+//
+// `cci stats` reads the index in this process; what only a running daemon knows (whether it
+// keeps the index current, changes still pending) comes from the daemon's get_index_status.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -7,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "cli/tool_runner.h"
 #include "core/paths.h"
 #include "scan/scanner.h"
 
@@ -37,6 +41,15 @@ std::string format_time(std::int64_t unix_seconds) {
   return buf;
 }
 
+std::string watch_line(const std::optional<rpc::Json>& watch) {
+  if (!watch) return "off (no daemon)";
+  const std::string state = watch->value("state", "off");
+  const auto pending = watch->value("pending_paths", std::uint64_t{0});
+  std::string line = fmt::format("{}, {} pending change{}", state, pending, pending == 1 ? "" : "s");
+  if (const std::string detail = watch->value("detail", std::string()); !detail.empty()) line += " (" + detail + ")";
+  return line;
+}
+
 }  // namespace
 
 void register_stats(CLI::App& app, GlobalOptions& global, ExitSink exit_code) {
@@ -62,8 +75,11 @@ void register_stats(CLI::App& app, GlobalOptions& global, ExitSink exit_code) {
       auto ok = db.integrity_check();
       integrity = ok ? "ok" : ok.error().message;
     }
+    auto graph_exact = db.meta("graph_exact");
     const std::string gen = generation && *generation ? **generation : "0";
     const std::int64_t at = indexed_at && *indexed_at ? std::stoll(**indexed_at) : 0;
+    const bool ranks_exact = !graph_exact || !*graph_exact || **graph_exact != "0";
+    const std::optional<rpc::Json> watch = daemon_watch(global, project->project.root);
     if (global.json) {
       print_json({{"root", project->project.root},
                   {"database", project->project.db_path},
@@ -80,11 +96,16 @@ void register_stats(CLI::App& app, GlobalOptions& global, ExitSink exit_code) {
                   {"edges_by_resolution", pairs_json(stats->edges_by_resolution)},
                   {"skipped_by_reason", pairs_json(stats->skipped_by_reason)},
                   {"database_bytes", stats->database_bytes},
-                  {"integrity", integrity}});
+                  {"integrity", integrity},
+                  {"ranks_exact", ranks_exact},
+                  {"watch", watch ? *watch : rpc::Json{{"state", "off"}, {"detail", "no daemon"}}},
+                  {"daemon", watch.has_value()}});
     } else {
       std::string out;
       out += fmt::format("project     {}\n", project->project.root);
-      out += fmt::format("indexed     {} (generation {})\n", format_time(at), gen);
+      out += fmt::format("indexed     {} (generation {}){}\n", format_time(at), gen,
+                         ranks_exact ? "" : "; ranks approximate until the next `cci index`");
+      out += fmt::format("watch       {}\n", watch_line(watch));
       out += fmt::format("files       {} ({}); {} partially parsed\n", stats->files, pairs_text(stats->files_by_language),
                          stats->partial_files);
       out += fmt::format("symbols     {} ({})\n", stats->symbols, pairs_text(stats->symbols_by_kind));

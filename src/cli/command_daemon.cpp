@@ -9,10 +9,12 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <climits>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,8 +40,15 @@ struct StartFlags {
   std::size_t index_workers = 1;
   std::size_t cache_mb = 64;
   std::vector<std::string> allow_origins;
+  bool watch = true;
+  std::uint64_t debounce_ms = 30;
+  std::uint64_t exact_max_symbols = 0;
+  std::optional<std::uint64_t> kept_exact_max_symbols;  // restart: the running daemon's value
   CLI::Option* host_option = nullptr;  // to tell "--host given" from the default (restart)
   CLI::Option* port_option = nullptr;
+  CLI::Option* watch_option = nullptr;
+  CLI::Option* debounce_option = nullptr;
+  CLI::Option* exact_option = nullptr;
 };
 
 struct DaemonFlags {
@@ -70,6 +79,10 @@ daemon::DaemonOptions to_options(const StartFlags& flags) {
   options.index_workers = flags.index_workers;
   options.result_cache_bytes = flags.cache_mb << 20;
   options.version = CCI_VERSION;
+  options.watch = flags.watch;
+  options.watch_debounce = std::chrono::milliseconds(flags.debounce_ms);
+  if (flags.exact_option->count() > 0) options.exact_max_symbols = flags.exact_max_symbols;
+  else options.exact_max_symbols = flags.kept_exact_max_symbols;
   return options;
 }
 
@@ -126,6 +139,10 @@ int run_restart(const GlobalOptions& global, StartFlags flags) {
     const daemon::DaemonState& old = **running;
     if (flags.host_option->count() == 0 && !old.host.empty()) flags.host = old.host;
     if (flags.port_option->count() == 0 && old.port != 0) flags.port = old.port;
+    // So are its watch options.
+    if (flags.watch_option->count() == 0) flags.watch = old.watch;
+    if (flags.debounce_option->count() == 0) flags.debounce_ms = old.watch_debounce_ms;
+    flags.kept_exact_max_symbols = old.exact_max_symbols;
     auto stopped = daemon::stop(files);
     if (!stopped && stopped.error().code != ErrorCode::NotFound) return report_error(global, stopped.error());
     if (!global.json && stopped) print(fmt::format("cci daemon: stopped (pid {})\n", stopped->pid));
@@ -207,6 +224,17 @@ std::string status_table(const rpc::Json& s, const daemon::DaemonState& state) {
                            field<std::uint64_t>(s, {"cache", "entries"})));
   row("index jobs", fmt::format("{} running, {} finished", field<std::uint64_t>(s, {"index_jobs", "running"}),
                                 field<std::uint64_t>(s, {"index_jobs", "total"})));
+  const rpc::Json* watch = s.contains("watch") ? &s["watch"] : nullptr;
+  if (watch != nullptr && watch->is_object() && watch->value("enabled", false)) {
+    std::size_t pending = 0;
+    const rpc::Json projects = watch->value("projects", rpc::Json::array());
+    for (const auto& p : projects) pending += field<std::size_t>(p, {"pending_paths"});
+    row("watch", fmt::format("{} project{} watched, {} pending change{} (debounce {} ms)", projects.size(),
+                             projects.size() == 1 ? "" : "s", pending, pending == 1 ? "" : "s",
+                             field<std::uint64_t>(*watch, {"debounce_ms"})));
+  } else {
+    row("watch", "off");
+  }
   return out;
 }
 
@@ -313,6 +341,14 @@ void add_start_flags(CLI::App* cmd, StartFlags& flags) {
   cmd->add_option("--cache-mb", flags.cache_mb, "Result cache size in MiB (0 = no cache)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--allow-origin", flags.allow_origins,
                   "Also accept browser requests from ORIGIN (repeatable; localhost origins always pass)");
+  flags.watch_option = cmd->add_flag("--watch,!--no-watch", flags.watch,
+                                     "Keep served indexes current as files change (default; --no-watch: only on request)");
+  flags.debounce_option = cmd->add_option("--debounce-ms", flags.debounce_ms,
+                                          "Quiet time before a batch of file changes is applied (default 30)")
+                              ->check(CLI::Range(0, 60000));
+  flags.exact_option = cmd->add_option("--exact-max-symbols", flags.exact_max_symbols,
+                                       "Recompute exact ranks after updates for projects up to this many symbols")
+                           ->check(CLI::NonNegativeNumber);
 }
 
 }  // namespace

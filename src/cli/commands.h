@@ -22,6 +22,7 @@ void register_query(CLI::App& app, GlobalOptions& global, ExitSink exit_code);
 void register_stats(CLI::App& app, GlobalOptions& global, ExitSink exit_code);
 void register_projects(CLI::App& app, GlobalOptions& global, ExitSink exit_code);
 void register_ignore(CLI::App& app, GlobalOptions& global, ExitSink exit_code);
+void register_watch(CLI::App& app, GlobalOptions& global, ExitSink exit_code);   // cci watch on|off|status
 void register_mcp(CLI::App& app, GlobalOptions& global, ExitSink exit_code);
 void register_daemon(CLI::App& app, GlobalOptions& global, ExitSink exit_code);  // cci mcp-daemon ...
 void register_proxy(CLI::App& app, GlobalOptions& global, ExitSink exit_code);   // cci mcp-proxy

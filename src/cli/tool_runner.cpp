@@ -40,6 +40,17 @@ rpc::Json error_result(std::string message) {
 
 }  // namespace
 
+std::optional<rpc::Json> daemon_watch(const GlobalOptions& global, const std::string& root) {
+  ToolRunner runner(global);
+  auto answer = runner.call_daemon("get_index_status", rpc::Json{{"project_path", root}, {"limit", 1}});
+  if (!answer || !answer->is_object() || answer->value("isError", false)) return std::nullopt;
+  const auto structured = answer->find("structuredContent");
+  if (structured == answer->end() || !structured->is_object()) return std::nullopt;
+  const auto watch = structured->find("watch");
+  if (watch == structured->end() || !watch->is_object()) return std::nullopt;
+  return *watch;
+}
+
 bool daemon_disabled_by_environment() {
   const char* value = std::getenv("CCI_NO_DAEMON");
   return value != nullptr && std::string_view(value) != "" && std::string_view(value) != "0";
@@ -107,6 +118,10 @@ ToolRunner::~ToolRunner() = default;
 rpc::Json ToolRunner::call(const std::string& name, rpc::Json arguments) {
   if (auto answer = state_->from_daemon(name, arguments)) return std::move(*answer);
   return state_->in_process(name, std::move(arguments));
+}
+
+std::optional<rpc::Json> ToolRunner::call_daemon(const std::string& name, const rpc::Json& arguments) {
+  return state_->from_daemon(name, arguments);
 }
 
 rpc::Json run_tool(const std::string& name, rpc::Json arguments, const GlobalOptions& global) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cli/context.h"
@@ -26,6 +27,9 @@ class ToolRunner {
   // Runs the MCP tool `name` and returns its tools/call result object. Never fails: problems the
   // tool reports (not indexed, no such symbol, bad argument) are isError results.
   rpc::Json call(const std::string& name, rpc::Json arguments);
+  // The daemon's answer alone, for what only a daemon knows (its watcher): nullopt when no
+  // daemon runs, it cannot answer, or the daemon is disabled (--no-daemon, CCI_NO_DAEMON).
+  std::optional<rpc::Json> call_daemon(const std::string& name, const rpc::Json& arguments);
 
  private:
   struct State;
@@ -34,6 +38,10 @@ class ToolRunner {
 
 // One call through a fresh ToolRunner.
 rpc::Json run_tool(const std::string& name, rpc::Json arguments, const GlobalOptions& global);
+
+// The running daemon's watch of the project at `root` (get_index_status's `watch` object): nullopt
+// when no daemon answers (or the daemon is disabled by `global`).
+std::optional<rpc::Json> daemon_watch(const GlobalOptions& global, const std::string& root);
 
 // True when CCI_NO_DAEMON is set to anything but "" or "0".
 bool daemon_disabled_by_environment();

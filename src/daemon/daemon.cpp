@@ -1,5 +1,6 @@
-// daemon/daemon.cpp — the daemon's life: run() (lock, token, server, listeners, signals, clean
-// exit), start() (detach and report the child's startup outcome), stop() and status().
+// daemon/daemon.cpp — the daemon's life: run() (lock, token, freshness service, server,
+// listeners, signals, clean exit), start() (detach and report the child's startup outcome), stop()
+// and status().
 #include "daemon/daemon.h"
 
 #include <fcntl.h>
@@ -28,6 +29,7 @@
 #include "mcp/server.h"
 #include "net/client_connection.h"
 #include "net/network_server.h"
+#include "watch/freshness.h"
 
 namespace cci::daemon {
 namespace {
@@ -108,6 +110,10 @@ struct LiveState {
   DaemonState state;                                // guarded: host and port are known only once listening
   double start_unix = unix_time_now();
   Clock::time_point start_steady = Clock::now();
+  std::uint64_t watch_debounce_ms = 0;
+  // Last member: destroyed first, so an update finishing during its shutdown still finds the
+  // metrics its callback records into.
+  std::shared_ptr<watch::FreshnessService> freshness;  // null: watching off or unavailable
 
   DaemonState current_state() const {
     std::lock_guard lock(state_mutex);
@@ -133,10 +139,37 @@ struct LiveState {
       g.index_jobs_running = s.index_jobs_running;
       g.index_jobs_total = s.index_jobs_total;
     }
+    if (freshness) {
+      for (const auto& root : freshness->watched_roots()) {
+        ++g.watched_projects;
+        if (auto f = freshness->status(root)) g.watch_pending_paths += f->pending_paths;
+      }
+    }
     g.process = read_process_stats();
     g.start_time_seconds = start_unix;
     g.uptime_seconds = uptime();
     return g;
+  }
+
+  rpc::Json watch_json() const {
+    rpc::Json projects = rpc::Json::array();
+    if (freshness) {
+      for (const auto& root : freshness->watched_roots()) {
+        const auto f = freshness->status(root);
+        if (!f) continue;
+        projects.push_back({{"root", root.string()},
+                            {"state", std::string(watch::to_string(f->state))},
+                            {"pending_paths", f->pending_paths},
+                            {"updating", f->updating},
+                            {"updates_applied", f->updates_applied},
+                            {"last_update_ms", f->last_update_ms},
+                            {"last_update_unix_ms", f->last_update_unix_ms},
+                            {"watched_directories", f->watched_directories},
+                            {"graph_exact", f->graph_exact},
+                            {"detail", f->detail}});
+      }
+    }
+    return {{"enabled", freshness != nullptr}, {"debounce_ms", watch_debounce_ms}, {"projects", std::move(projects)}};
   }
 
   rpc::Json status_json() const {
@@ -167,6 +200,7 @@ struct LiveState {
           {"bytes", g.cache_bytes},
           {"entries", g.cache_entries}}},
         {"index_jobs", {{"running", g.index_jobs_running}, {"total", g.index_jobs_total}}},
+        {"watch", watch_json()},
     };
   }
 };
@@ -182,6 +216,64 @@ std::vector<net::HttpRoute> make_routes(const LiveState& live) {
                       return net::HttpReply{200, "application/json", live.status_json().dump() + "\n"};
                     }});
   return routes;
+}
+
+// One JSON-lines log record and the metrics for each update the watcher applies.
+void record_update(LiveState& live, const fs::path& root, const Result<index::IndexReport>& outcome,
+                   std::string_view kind) {
+  if (!outcome) {
+    live.metrics.record_watch_update(kind, "error", std::nullopt);
+    log::warn("watch {} of {} failed: {}", kind, root.string(), outcome.error().message);
+    return;
+  }
+  const index::IndexReport& r = *outcome;
+  live.metrics.record_watch_update(kind, "ok", r.seconds_total);
+  log::info("watch {} of {}: generation {}, files parsed {}, removed {}, re-resolved {}, in {:.1f} ms{}", kind,
+            root.string(), r.generation, r.files_parsed, r.files_removed, r.files_reresolved, r.seconds_total * 1000,
+            r.graph_exact ? "" : " (ranks approximate)");
+}
+
+// The freshness service, or null when watching is off or inotify is unavailable (then the
+// daemon serves the indexes as they are, as before watching existed).
+std::shared_ptr<watch::FreshnessService> start_freshness(const DaemonOptions& options, LiveState& live) {
+  if (!options.watch) {
+    log::info("daemon: watching is off (--no-watch): indexes change only when index_codebase runs");
+    return nullptr;
+  }
+  watch::FreshnessOptions freshness_options;
+  freshness_options.data_dir = options.data_dir;
+  freshness_options.watch.debounce = options.watch_debounce;
+  if (options.exact_max_symbols) freshness_options.exact_max_symbols = *options.exact_max_symbols;
+  freshness_options.on_update = [&live](const fs::path& root, const Result<index::IndexReport>& outcome,
+                                        std::string_view kind) { record_update(live, root, outcome, kind); };
+  auto service = watch::FreshnessService::create(std::move(freshness_options));
+  if (!service) {
+    log::warn("daemon: cannot watch projects ({}); indexes change only when index_codebase runs",
+              service.error().message);
+    return nullptr;
+  }
+  return std::shared_ptr<watch::FreshnessService>(std::move(*service));
+}
+
+// Watches every registered project whose setting is on and whose index exists: each begins with
+// a reconcile pass, so edits made while no daemon ran are picked up. Runs beside the listeners
+// (placing watches on big trees takes a while) and stops early when the daemon does.
+void watch_registered_projects(const std::stop_token& stop, mcp::ProjectService& projects,
+                               watch::FreshnessService& freshness) {
+  auto list = projects.list_projects();
+  if (!list) {
+    log::warn("daemon: cannot read the project registry to start watching: {}", list.error().message);
+    return;
+  }
+  std::size_t started = 0;
+  for (const auto& project : *list) {
+    if (stop.stop_requested()) return;
+    std::error_code ec;
+    if (!project.watch || !fs::exists(project.db_path, ec)) continue;
+    freshness.watch_project(project.root);
+    ++started;
+  }
+  log::info("daemon: watching {} of {} registered projects", started, list->size());
 }
 
 // Blocked in every thread (they inherit the mask), so only sigwait() in run() sees them.
@@ -246,9 +338,14 @@ RunOutcome run_daemon(DaemonOptions options, int ready_fd) {
               options.host, files.token.string());
 
   auto live = std::make_unique<LiveState>();
+  live->freshness = start_freshness(options, *live);
+  live->watch_debounce_ms = static_cast<std::uint64_t>(options.watch_debounce.count());
   DaemonState state;
   state.pid = ::getpid();
   state.version = options.version;
+  state.watch = options.watch;
+  state.watch_debounce_ms = static_cast<std::uint64_t>(options.watch_debounce.count());
+  if (options.exact_max_symbols) state.exact_max_symbols = *options.exact_max_symbols;
   state.socket = files.socket.string();
   state.started_at = now_iso8601();
   live->set_state(state);
@@ -267,6 +364,7 @@ RunOutcome run_daemon(DaemonOptions options, int ready_fd) {
   tools_options.data_dir = options.data_dir;
   tools_options.result_cache_bytes = options.result_cache_bytes;
   tools_options.max_open_connections = options.max_open_connections;
+  tools_options.freshness = live->freshness;
   mcp::CodeServer code = mcp::make_code_server(std::move(server_options), std::move(tools_options));
   live->server = code.server.get();
   live->tool_stats = code.stats;
@@ -308,6 +406,11 @@ RunOutcome run_daemon(DaemonOptions options, int ready_fd) {
     std::fflush(stderr);
   }
   ready.ok();
+  std::jthread start_watching;
+  if (live->freshness)
+    start_watching = std::jthread([projects = code.projects, freshness = live->freshness](std::stop_token stop) {
+      watch_registered_projects(stop, *projects, *freshness);
+    });
 
   for (;;) {
     int signal_number = 0;
@@ -322,12 +425,16 @@ RunOutcome run_daemon(DaemonOptions options, int ready_fd) {
   }
   const auto stopping = Clock::now();
   (*network)->stop();
+  start_watching.request_stop();
+  if (start_watching.joinable()) start_watching.join();
   remove_own_state(files);
   log::info("daemon: stopped after {:.1f} s ({} requests served; shutdown took {} ms)", live->uptime(),
             live->metrics.requests_total(),
             std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - stopping).count());
   network->reset();
   code.server.reset();
+  code.projects.reset();
+  live->freshness.reset();  // an update in progress finishes or rolls back; its callback still logs
   outcome.exit_code = 0;
   return outcome;
 }

@@ -47,6 +47,11 @@ struct DaemonOptions {
   std::size_t max_open_connections = 64;
   std::uint64_t log_max_bytes = 10u << 20;   // rotate beyond this
   std::string version;                       // reported in status and serverInfo
+  // Keeping indexes current (watch/freshness.h): every project served, and at start every
+  // registered project whose watch setting is on, is watched and updated on change.
+  bool watch = true;                                    // false (--no-watch): indexes change only on request
+  std::chrono::milliseconds watch_debounce{30};         // quiet time before a batch of changes is applied
+  std::optional<std::size_t> exact_max_symbols;         // exact rank recompute up to this size; empty = default
 };
 
 // What daemon.json says about the running daemon.
@@ -57,6 +62,10 @@ struct DaemonState {
   std::string socket;
   std::string version;
   std::string started_at;                    // ISO 8601 UTC
+  // The watch options it runs with (so `restart` keeps them).
+  bool watch = true;
+  std::uint64_t watch_debounce_ms = 30;
+  std::optional<std::uint64_t> exact_max_symbols;
   std::string ws_url() const;                // ws://host:port/
   std::string http_url() const;              // http://host:port/mcp
 };
@@ -84,7 +93,8 @@ int run(const DaemonOptions& options, int ready_fd = -1);
 Result<DaemonState> stop(const DaemonFiles& files, std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 // The daemon's own report (GET /status with the token): pid, address, uptime, rss, cpu,
-// sessions, projects, requests and latency percentiles. Unavailable when not running.
+// sessions, projects, requests and latency percentiles, and the watch: {enabled, debounce_ms,
+// projects: [{root, state, pending_paths, ...}]}. Unavailable when not running.
 Result<rpc::Json> status(const DaemonFiles& files);
 
 // The token (creating daemon.token, 0600, with 256 random bits, when missing).

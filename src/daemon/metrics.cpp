@@ -89,6 +89,25 @@ void Metrics::record(std::string_view method, std::string_view tool, std::string
   ++total_;
 }
 
+void Metrics::record_watch_update(std::string_view kind, std::string_view outcome, std::optional<double> seconds) {
+  std::lock_guard lock(mutex_);
+  // The freshness service names a handful of kinds; anything else is folded so the series stay few.
+  if (kind != "update" && kind != "reconcile" && kind != "exact") kind = "(other)";
+  auto counter = watch_updates_.find(std::make_pair(kind, outcome));
+  if (counter == watch_updates_.end())
+    counter = watch_updates_.emplace(std::make_pair(std::string(kind), std::string(outcome)), 0).first;
+  ++counter->second;
+  if (!seconds) return;
+  auto series = watch_update_seconds_.find(kind);
+  if (series == watch_update_seconds_.end()) series = watch_update_seconds_.emplace(std::string(kind), UpdateHistogram{}).first;
+  UpdateHistogram& h = series->second;
+  const auto bucket = static_cast<std::size_t>(
+      std::lower_bound(kUpdateBucketBounds.begin(), kUpdateBucketBounds.end(), *seconds) - kUpdateBucketBounds.begin());
+  if (bucket < h.buckets.size()) ++h.buckets[bucket];
+  ++h.count;
+  h.sum_seconds += *seconds;
+}
+
 std::uint64_t Metrics::requests_total() const {
   std::lock_guard lock(mutex_);
   return total_;
@@ -153,6 +172,24 @@ std::string Metrics::render_prometheus(const MetricsGauges& g) const {
       fmt::format_to(it, "cci_request_duration_seconds_sum{{{}}} {}\n", labels, number(h.sum_seconds));
       fmt::format_to(it, "cci_request_duration_seconds_count{{{}}} {}\n", labels, h.count);
     }
+    header(out, "cci_watch_updates_total", "counter",
+           "Index updates applied by the watcher, by kind (update, reconcile, exact) and outcome (ok, error).");
+    for (const auto& [key, count] : watch_updates_)
+      fmt::format_to(it, "cci_watch_updates_total{{kind=\"{}\",outcome=\"{}\"}} {}\n", escape_label_value(key.first),
+                     escape_label_value(key.second), count);
+    header(out, "cci_watch_update_seconds", "histogram", "Duration of the index updates the watcher committed, by kind.");
+    for (const auto& [kind, h] : watch_update_seconds_) {
+      const std::string label = fmt::format("kind=\"{}\"", escape_label_value(kind));
+      std::uint64_t cumulative = 0;
+      for (std::size_t i = 0; i < kUpdateBucketBounds.size(); ++i) {
+        cumulative += h.buckets[i];
+        fmt::format_to(it, "cci_watch_update_seconds_bucket{{{},le=\"{}\"}} {}\n", label, number(kUpdateBucketBounds[i]),
+                       cumulative);
+      }
+      fmt::format_to(it, "cci_watch_update_seconds_bucket{{{},le=\"+Inf\"}} {}\n", label, h.count);
+      fmt::format_to(it, "cci_watch_update_seconds_sum{{{}}} {}\n", label, number(h.sum_seconds));
+      fmt::format_to(it, "cci_watch_update_seconds_count{{{}}} {}\n", label, h.count);
+    }
   }
   auto gauge = [&](std::string_view name, std::string_view type, std::string_view help, auto value) {
     header(out, name, type, help);
@@ -172,6 +209,9 @@ std::string Metrics::render_prometheus(const MetricsGauges& g) const {
   gauge("cci_result_cache_entries", "gauge", "Entries in the result cache.", g.cache_entries);
   gauge("cci_index_jobs_running", "gauge", "index_codebase calls running now.", g.index_jobs_running);
   gauge("cci_index_jobs_total", "counter", "index_codebase calls finished, any outcome.", g.index_jobs_total);
+  gauge("cci_watched_projects", "gauge", "Projects whose index the daemon keeps current.", g.watched_projects);
+  gauge("cci_watch_pending_paths", "gauge", "Changed paths not yet applied to an index, over all watched projects.",
+        g.watch_pending_paths);
   gauge("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", g.process.rss_bytes);
   gauge("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", g.process.cpu_seconds);
   gauge("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.",

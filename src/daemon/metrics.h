@@ -1,6 +1,7 @@
 // daemon/metrics.h — the daemon's request metrics: counters and latency histograms by method and
-// tool, a window of recent durations for percentiles, process figures from /proc, and their
-// rendering in the Prometheus text exposition format (0.0.4) for GET /metrics.
+// tool, a window of recent durations for percentiles, the index updates the watcher applied (by
+// kind and outcome, with their durations), process figures from /proc, and their rendering in the
+// Prometheus text exposition format (0.0.4) for GET /metrics.
 //
 // Thread safety: record() is called on every worker thread after each response; everything is
 // guarded by one mutex held for a map lookup, so it stays cheap next to a request.
@@ -12,6 +13,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -36,6 +38,8 @@ struct MetricsGauges {
   std::uint64_t cache_entries = 0;
   std::size_t index_jobs_running = 0;
   std::uint64_t index_jobs_total = 0;
+  std::size_t watched_projects = 0;     // projects the freshness service watches
+  std::size_t watch_pending_paths = 0;  // changed paths not yet in an index, over all of them
   ProcessStats process;
   double start_time_seconds = 0;  // Unix time the daemon started
   double uptime_seconds = 0;
@@ -67,6 +71,14 @@ class Metrics {
 
   void record(std::string_view method, std::string_view tool, std::string_view outcome,
               std::chrono::nanoseconds duration);
+
+  // Upper bounds of the index update histogram buckets, in seconds: updates take milliseconds,
+  // reconcile passes of big trees minutes.
+  static constexpr std::array<double, 14> kUpdateBucketBounds = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                                                                 1,     2.5,  5,     10,   30,  60,   300};
+  // One index update the watcher applied (`kind`: update, reconcile, exact; `outcome`: ok or
+  // error). `seconds` is its duration; failed updates are counted without one.
+  void record_watch_update(std::string_view kind, std::string_view outcome, std::optional<double> seconds);
 
   std::uint64_t requests_total() const;
   LatencyPercentiles latency() const;
@@ -103,6 +115,14 @@ class Metrics {
   std::vector<std::uint64_t> window_ns_;  // ring buffer of the last kLatencyWindow durations
   std::size_t window_next_ = 0;
   std::uint64_t total_ = 0;
+
+  struct UpdateHistogram {
+    std::array<std::uint64_t, kUpdateBucketBounds.size()> buckets{};
+    std::uint64_t count = 0;
+    double sum_seconds = 0;
+  };
+  std::map<std::pair<std::string, std::string>, std::uint64_t, KeyLess> watch_updates_;  // (kind, outcome)
+  std::map<std::string, UpdateHistogram, std::less<>> watch_update_seconds_;              // by kind
 };
 
 }  // namespace cci::daemon

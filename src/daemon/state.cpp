@@ -104,8 +104,11 @@ Status write_file_atomically(const fs::path& path, std::string_view content, mod
 }
 
 rpc::Json state_to_json(const DaemonState& state) {
-  return rpc::Json{{"pid", state.pid},         {"host", state.host},       {"port", state.port},
-                   {"socket", state.socket},   {"version", state.version}, {"started_at", state.started_at}};
+  rpc::Json j{{"pid", state.pid},         {"host", state.host},       {"port", state.port},
+              {"socket", state.socket},   {"version", state.version}, {"started_at", state.started_at},
+              {"watch", state.watch},     {"watch_debounce_ms", state.watch_debounce_ms}};
+  if (state.exact_max_symbols) j["exact_max_symbols"] = *state.exact_max_symbols;
+  return j;
 }
 
 Result<DaemonState> read_state(const fs::path& state_file) {
@@ -130,6 +133,12 @@ Result<DaemonState> read_state(const fs::path& state_file) {
   state.socket = text_field("socket");
   state.version = text_field("version");
   state.started_at = text_field("started_at");
+  // Written by daemons since watching exists; an older file means the defaults.
+  if (const auto f = j.find("watch"); f != j.end() && f->is_boolean()) state.watch = f->get<bool>();
+  if (const auto f = j.find("watch_debounce_ms"); f != j.end() && f->is_number_unsigned())
+    state.watch_debounce_ms = f->get<std::uint64_t>();
+  if (const auto f = j.find("exact_max_symbols"); f != j.end() && f->is_number_unsigned())
+    state.exact_max_symbols = f->get<std::uint64_t>();
   return state;
 }
 

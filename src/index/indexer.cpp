@@ -22,6 +22,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -105,7 +106,13 @@ std::optional<std::string> read_whole_file(const fs::path& path, std::uint64_t m
       return std::nullopt;
     }
     ::close(fd2);
-    return read_whole_file(fs::canonical(path), max_size, error, too_large);
+    std::error_code ec;
+    const fs::path target = fs::canonical(path, ec);
+    if (ec) {
+      error = "vanished during the scan";
+      return std::nullopt;
+    }
+    return read_whole_file(target, max_size, error, too_large);
   }
   if (fd < 0) {
     error = errno == ENOENT ? "vanished during the scan" : std::strerror(errno);
@@ -196,24 +203,42 @@ Outcome examine_file(parse::Parser& parser, const fs::path& root, const scan::Sc
 
 // Serialises index runs on one project, across threads and processes (the daemon's watcher, an
 // index_codebase call, `cci index`): an update applied to an index that a full rebuild is about
-// to replace would be lost. flock() is released by the kernel on any death.
+// to replace would be lost. flock() is released by the kernel on any death. Waiting polls, so a
+// cancelled run (daemon shutdown) does not sit behind another process's long index.
 class ProjectLock {
  public:
-  explicit ProjectLock(const fs::path& db_path) {
-    fd_ = ::open((db_path.string() + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ >= 0)
-      while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
-      }
+  static Result<std::unique_ptr<ProjectLock>> acquire(const fs::path& db_path, const std::atomic<bool>* cancel) {
+    const std::string path = db_path.string() + ".lock";
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return make_error(ErrorCode::IoError, fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+    auto lock = std::unique_ptr<ProjectLock>(new ProjectLock(fd));
+    while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      if (errno != EWOULDBLOCK && errno != EINTR)
+        return make_error(ErrorCode::IoError, fmt::format("cannot lock {}: {}", path, std::strerror(errno)));
+      if (cancel != nullptr && cancel->load(std::memory_order_relaxed))
+        return make_error(ErrorCode::Cancelled, "indexing cancelled while waiting for another run on this project");
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return lock;
   }
-  ~ProjectLock() {
-    if (fd_ >= 0) ::close(fd_);
-  }
+  ~ProjectLock() { ::close(fd_); }
   ProjectLock(const ProjectLock&) = delete;
   ProjectLock& operator=(const ProjectLock&) = delete;
 
  private:
-  int fd_ = -1;
+  explicit ProjectLock(int fd) : fd_(fd) {}
+  int fd_;
 };
+
+// A number stored in meta; a value that is not one means a damaged index.
+Result<std::uint64_t> parse_meta_number(const std::string& key, const std::string& value) {
+  std::uint64_t n = 0;
+  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (ec != std::errc{} || end != value.data() + value.size())
+    return make_error(ErrorCode::Corrupt, fmt::format("index meta {} is not a number: '{}'", key, value));
+  return n;
+}
+
 
 std::string join_lines(const std::vector<std::string>& lines) {
   std::string out;
@@ -421,7 +446,8 @@ Result<IndexReport> index_project(const fs::path& root_in, const IndexOptions& o
   fs::create_directories(report.db_path.parent_path(), ec);
   if (ec)
     return make_error(ErrorCode::IoError, fmt::format("cannot create {}: {}", report.db_path.parent_path().string(), ec.message()));
-  const ProjectLock project_lock(report.db_path);
+  auto project_lock = ProjectLock::acquire(report.db_path, options.cancel);
+  if (!project_lock) return std::unexpected(project_lock.error());
   // The live index, if any: the source of unchanged files and the target of incremental updates.
   std::unique_ptr<store::IndexStore> live;
   if (fs::exists(report.db_path, ec)) {
@@ -600,7 +626,12 @@ Result<IndexReport> index_project(const fs::path& root_in, const IndexOptions& o
   // and a no-op run costs a scan and a few stats instead of a full re-resolution.
   const bool graph_dirty =
       full_build || report.files_parsed > 0 || report.files_removed > 0 || previous_graph_approximate;
-  std::uint64_t generation = previous_generation ? std::stoull(*previous_generation) : 0;
+  std::uint64_t generation = 0;
+  if (previous_generation) {
+    auto parsed_generation = parse_meta_number("generation", *previous_generation);
+    if (!parsed_generation) return std::unexpected(parsed_generation.error());
+    generation = *parsed_generation;
+  }
   Clock::time_point write_start;
   if (graph_dirty) {
     ++generation;
@@ -639,6 +670,8 @@ Result<IndexReport> index_project(const fs::path& root_in, const IndexOptions& o
   for (auto status : {(*batch)->replace_skipped(report.skipped), (*batch)->set_meta("generation", std::to_string(generation)),
                       (*batch)->set_meta("summary", encode_summary(report)), (*batch)->set_meta("graph_exact", "1"),
                       (*batch)->set_meta("excludes", join_lines(scan_options.extra_excludes)),
+                      (*batch)->set_meta("has_c_sources", scanned->has_c_sources ? "1" : "0"),
+                      (*batch)->set_meta("has_cpp_sources", scanned->has_cpp_sources ? "1" : "0"),
                       (*batch)->set_meta("indexed_at", std::to_string(now)), (*batch)->set_meta("root", root.string()),
                       (*batch)->set_meta("ignored_count", std::to_string(report.ignored)),
                       (*batch)->set_meta("unsupported_count", std::to_string(report.unsupported))}) {
@@ -862,7 +895,7 @@ Result<IndexReport> update_paths(const fs::path& root_in, const std::vector<std:
     return make_error(ErrorCode::NotFound, fmt::format("{} has no index yet; run `cci index` first", root.string()));
 
   // Whatever this fast path cannot do exactly and cheaply, a regular incremental run does.
-  auto whole_project_run = [&](std::unique_ptr<store::IndexStore>& live, std::optional<ProjectLock>& lock,
+  auto whole_project_run = [&](std::unique_ptr<store::IndexStore>& live, std::unique_ptr<ProjectLock>& lock,
                                std::string_view why) -> Result<IndexReport> {
     log::info("index: {}: {}; running a whole-project incremental pass", root.string(), why);
     live.reset();
@@ -870,7 +903,9 @@ Result<IndexReport> update_paths(const fs::path& root_in, const std::vector<std:
     return index_project(root, options);
   };
 
-  std::optional<ProjectLock> project_lock(std::in_place, report.db_path);
+  auto acquired = ProjectLock::acquire(report.db_path, options.cancel);
+  if (!acquired) return std::unexpected(acquired.error());
+  std::unique_ptr<ProjectLock> project_lock = std::move(*acquired);
   std::unique_ptr<store::IndexStore> live;
   {
     auto opened = store::IndexStore::open(report.db_path, store::OpenMode::ReadWrite);
@@ -881,7 +916,9 @@ Result<IndexReport> update_paths(const fs::path& root_in, const std::vector<std:
   if (!generation_meta) return std::unexpected(generation_meta.error());
   if (!*generation_meta)
     return make_error(ErrorCode::NotFound, fmt::format("{} has no complete index yet; run `cci index` first", root.string()));
-  std::uint64_t generation = std::stoull(**generation_meta);
+  auto parsed_generation = parse_meta_number("generation", **generation_meta);
+  if (!parsed_generation) return std::unexpected(parsed_generation.error());
+  std::uint64_t generation = *parsed_generation;
   auto summary = live->meta("summary");
   if (!summary) return std::unexpected(summary.error());
   if (!*summary || !decode_summary(**summary, report)) return whole_project_run(live, project_lock, "no summary");
@@ -901,25 +938,33 @@ Result<IndexReport> update_paths(const fs::path& root_in, const std::vector<std:
   // --- which files to look at ----------------------------------------------------------------------
   auto scan_start = Clock::now();
   std::set<std::string> candidates;
+  std::vector<std::string> given_paths;  // files or directories, present or gone
   std::unordered_map<std::string, store::FileRecord> existing;
   for (const std::string& raw : paths) {
     auto rel = normalise_relative(raw);
     if (!rel) continue;
     if (rel->empty()) return whole_project_run(live, project_lock, "the root itself changed");
+    given_paths.push_back(*rel);
     const fs::path abs = root / *rel;
-    const auto status = fs::symlink_status(abs, ec);
-    if (!ec && fs::is_directory(status)) {
-      // A directory moved in or created: everything below it (ignore rules come later).
-      for (auto it = fs::recursive_directory_iterator(abs, fs::directory_options::skip_permission_denied, ec);
-           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (it->is_directory(ec) && it->path().filename() == ".git") {
+    std::error_code status_error;
+    const auto status = fs::symlink_status(abs, status_error);
+    if (!status_error && fs::is_directory(status)) {
+      // A directory moved in or created: everything below it (ignore rules come later). Paths
+      // stay as seen from the root, symlinks included, as the full scan records them.
+      std::error_code walk_error;
+      auto it = fs::recursive_directory_iterator(abs, fs::directory_options::skip_permission_denied, walk_error);
+      for (; !walk_error && it != fs::recursive_directory_iterator(); it.increment(walk_error)) {
+        std::error_code entry_error;
+        if (it->is_directory(entry_error) && !it->is_symlink(entry_error) && it->path().filename() == ".git") {
           it.disable_recursion_pending();
           continue;
         }
-        if (it->is_regular_file(ec) || it->is_symlink(ec))
-          candidates.insert(fs::relative(it->path(), root, ec).generic_string());
+        if (it->is_regular_file(entry_error) || it->is_symlink(entry_error))
+          candidates.insert(it->path().lexically_relative(root).generic_string());
       }
-      ec.clear();
+      if (walk_error)
+        return whole_project_run(live, project_lock,
+                                 fmt::format("cannot list {}: {}", abs.string(), walk_error.message()));
     } else {
       candidates.insert(*rel);
     }
@@ -950,13 +995,12 @@ Result<IndexReport> update_paths(const fs::path& root_in, const std::vector<std:
   if (!scanned) return std::unexpected(scanned.error());
   report.seconds_scan = seconds_since(scan_start);
 
-  // Unchanged by stat: nothing to do. Everything else is examined (read, hashed, parsed if new).
+  // Every reported file is read and hashed, even with an unchanged stat: the watcher saw it change,
+  // and a same-size rewrite within one timestamp tick must not be lost. Parsed only if new.
   std::vector<const scan::ScannedFile*> to_examine;
   std::unordered_set<std::string> present;
   for (const auto& f : scanned->files) {
     present.insert(f.path);
-    auto it = existing.find(f.path);
-    if (it != existing.end() && it->second.size == f.size && it->second.mtime_ns == f.mtime_ns) continue;
     to_examine.push_back(&f);
   }
   const auto language_count = [&](std::string_view lang) {
@@ -964,8 +1008,19 @@ Result<IndexReport> update_paths(const fs::path& root_in, const std::vector<std:
       if (k == lang) return v;
     return std::size_t{0};
   };
-  const bool has_c = scanned->has_c_sources || language_count("c") > 0;
-  const bool has_cpp = scanned->has_cpp_sources || language_count("cpp") > 0;
+  // As the last full scan saw the project (a .h is C or C++ by its neighbours).
+  auto has_sources = [&](const char* key, std::string_view lang) -> Result<bool> {
+    auto value = live->meta(key);
+    if (!value) return std::unexpected(value.error());
+    if (*value) return **value == "1";
+    return language_count(lang) > 0;  // an index from before the flag was stored
+  };
+  auto stored_c = has_sources("has_c_sources", "c");
+  auto stored_cpp = has_sources("has_cpp_sources", "cpp");
+  if (!stored_c) return std::unexpected(stored_c.error());
+  if (!stored_cpp) return std::unexpected(stored_cpp.error());
+  const bool has_c = scanned->has_c_sources || *stored_c;
+  const bool has_cpp = scanned->has_cpp_sources || *stored_cpp;
 
   auto parse_start = Clock::now();
   std::vector<Outcome> outcomes(to_examine.size());
@@ -1019,10 +1074,29 @@ Result<IndexReport> update_paths(const fs::path& root_in, const std::vector<std:
   auto stored_skips = live->skipped();
   if (!stored_skips) return std::unexpected(stored_skips.error());
   std::vector<store::SkippedRecord> skips;
+  auto decided_now = [&](const std::string& path) {
+    if (candidates.contains(path)) return true;
+    // Below a given path that was a directory (it may be gone now).
+    return std::any_of(given_paths.begin(), given_paths.end(), [&](const std::string& dir) {
+      return path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/';
+    });
+  };
+  const std::vector<store::SkippedRecord> previous_skips = *stored_skips;
   for (auto& s : *stored_skips)
-    if (!candidates.contains(s.path)) skips.push_back(std::move(s));
+    if (!decided_now(s.path)) skips.push_back(std::move(s));
   for (auto& s : new_skips) skips.push_back(std::move(s));
-  std::sort(skips.begin(), skips.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
+  auto skip_order = [](const store::SkippedRecord& a, const store::SkippedRecord& b) {
+    return std::tie(a.path, a.reason, a.detail) < std::tie(b.path, b.reason, b.detail);
+  };
+  std::sort(skips.begin(), skips.end(), skip_order);
+  const bool skips_changed = [&] {
+    std::vector<store::SkippedRecord> before = previous_skips;
+    std::sort(before.begin(), before.end(), skip_order);
+    return before.size() != skips.size() ||
+           !std::equal(before.begin(), before.end(), skips.begin(), [](const auto& a, const auto& b) {
+             return a.path == b.path && a.reason == b.reason && a.detail == b.detail;
+           });
+  }();
   report.skipped = skips;
 
   auto batch = live->begin_write();
@@ -1032,7 +1106,14 @@ Result<IndexReport> update_paths(const fs::path& root_in, const std::vector<std:
       return std::unexpected(s.error());
   const bool graph_changed = !changed.empty() || !gone.empty();
   if (!graph_changed) {
-    if (auto s = (*batch)->replace_skipped(report.skipped); !s) return std::unexpected(s.error());
+    // Only stats moved, or only the skip list changed: the latter is an answer too (get_index_status),
+    // so it gets a new generation and caches keyed by generation let go of the old one.
+    if (skips_changed) {
+      ++generation;
+      for (auto status : {(*batch)->replace_skipped(report.skipped),
+                          (*batch)->set_meta("generation", std::to_string(generation))})
+        if (!status) return std::unexpected(status.error());
+    }
     if (auto s = (*batch)->commit(); !s) return std::unexpected(s.error());
     report.generation = generation;
     report.graph_exact = was_exact;

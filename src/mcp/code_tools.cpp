@@ -28,6 +28,7 @@
 #include "index/indexer.h"
 #include "scan/scanner.h"
 #include "search/searcher.h"
+#include "watch/freshness.h"
 
 namespace cci::mcp {
 namespace {
@@ -74,15 +75,19 @@ using Handler = std::function<Result<ToolResult>(ToolContext&)>;
 
 // Every expected failure becomes an isError result the model can act on; exceptions from
 // std::filesystem or nlohmann (a malformed argument the schema let through) too.
+ToolResult as_tool_result(const std::function<Result<ToolResult>()>& run) {
+  try {
+    auto result = run();
+    if (!result) return error_result(result.error().message);
+    return std::move(*result);
+  } catch (const std::exception& e) {
+    return error_result(fmt::format("internal error: {}", e.what()));
+  }
+}
+
 Handler guarded(Handler fn) {
   return [fn = std::move(fn)](ToolContext& ctx) -> Result<ToolResult> {
-    try {
-      auto result = fn(ctx);
-      if (!result) return error_result(result.error().message);
-      return result;
-    } catch (const std::exception& e) {
-      return error_result(fmt::format("internal error: {}", e.what()));
-    }
+    return as_tool_result([&] { return fn(ctx); });
   };
 }
 
@@ -618,7 +623,8 @@ class Tools {
   Tools(std::shared_ptr<ProjectService> service, CodeToolsOptions options)
       : service_(std::move(service)),
         max_chars_(std::max<std::size_t>(1000, options.max_result_chars)),
-        cache_(options.result_cache_bytes > 0 ? std::make_unique<ResultCache>(options.result_cache_bytes) : nullptr) {}
+        cache_(options.result_cache_bytes > 0 ? std::make_unique<ResultCache>(options.result_cache_bytes) : nullptr),
+        freshness_(std::move(options.freshness)) {}
 
   CodeToolsStats stats() const;
 
@@ -626,8 +632,11 @@ class Tools {
   ResourceProvider resource_provider(const std::shared_ptr<Tools>& self) const;
   std::vector<PromptSpec> prompts(const std::shared_ptr<Tools>& self) const;
 
-  // A read-only index query through the result cache (when there is one).
-  Result<ToolResult> cached(ToolContext& ctx, std::string_view tool, Result<ToolResult> (Tools::*query)(ToolContext&));
+  using Query = Result<ToolResult> (Tools::*)(ToolContext&);
+  // Every tool call: resolves the project the call is about (and starts watching it), runs the
+  // tool (a read-only index query through the result cache when `cacheable`), and stamps the
+  // result's _meta with the index generation it came from and the changes still pending.
+  Result<ToolResult> call(ToolContext& ctx, std::string_view tool, Query query, bool cacheable);
   // index_codebase with the job counters around it.
   Result<ToolResult> counted_index_codebase(ToolContext& ctx);
 
@@ -673,6 +682,7 @@ class Tools {
   std::shared_ptr<ProjectService> service_;
   std::size_t max_chars_;
   std::unique_ptr<ResultCache> cache_;  // null: caching off
+  std::shared_ptr<watch::FreshnessService> freshness_;  // null: nothing is watched
   std::atomic<std::size_t> index_jobs_running_{0};
   std::atomic<std::uint64_t> index_jobs_total_{0};
 };
@@ -692,28 +702,109 @@ CodeToolsStats Tools::stats() const {
   return out;
 }
 
-Result<ToolResult> Tools::cached(ToolContext& ctx, std::string_view tool,
-                                 Result<ToolResult> (Tools::*query)(ToolContext&)) {
-  if (!cache_) return (this->*query)(ctx);
-  // Whatever keeps the key from being computed (not indexed, bad path) is the query's own error
-  // to report, uncached.
-  auto path = requested_path(ctx);
-  if (!path) return (this->*query)(ctx);
-  auto project = service_->resolve(*path);
-  if (!project) return (this->*query)(ctx);
-  auto before = read_stamp(*service_, *project);
-  if (!before) return (this->*query)(ctx);
-  // The requested directory (the session's default when project_path is absent or relative)
-  // is part of the key too: it picks the project, and relative arguments are read against it.
-  std::string key = fmt::format("{}\n{}\n{}:{}\n{}\n{}\n{}\n{}", tool, before->db_path, before->device, before->inode,
-                                before->generation, before->indexed_at, path->string(), args_of(ctx).dump());
-  if (auto hit = cache_->find(key)) return *hit;
-  auto result = (this->*query)(ctx);
-  if (!result || result->is_error) return result;
-  // Kept only if the index did not move while the query ran: then every read it made saw the
-  // stamp the key names (a commit in between would have changed it).
-  auto after = read_stamp(*service_, *project);
-  if (after && *after == *before) cache_->insert(std::move(key), *result);
+std::optional<std::int64_t> parse_generation(std::string_view text) {
+  std::int64_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return n;
+}
+
+// "note: 3 changed files are being re-indexed; results are from generation 7", as the last line
+// of the result's text, so a model reading only the text knows the answer may lag the disk.
+void append_pending_note(ToolResult& result, std::size_t pending, std::int64_t generation) {
+  std::string note = fmt::format("note: {} {} being re-indexed; results are from generation {}\n",
+                                 plural(pending, "changed file"), pending == 1 ? "is" : "are", generation);
+  if (!result.content.is_array()) result.content = Json::array();
+  for (auto it = result.content.rbegin(); it != result.content.rend(); ++it) {
+    if (!it->is_object() || it->value("type", "") != "text" || !(*it)["text"].is_string()) continue;
+    std::string& text = (*it)["text"].get_ref<std::string&>();
+    if (!text.empty() && text.back() != '\n') text += '\n';
+    text += note;
+    return;
+  }
+  result.content.push_back(Json{{"type", "text"}, {"text", std::move(note)}});
+}
+
+Result<ToolResult> Tools::call(ToolContext& ctx, std::string_view tool, Query query, bool cacheable) {
+  const bool indexing = tool == "index_codebase";
+  // The directory the call is about: index_codebase also accepts it as `path`.
+  const auto requested = [&]() -> Result<fs::path> {
+    if (indexing) {
+      auto given = get_string(args_of(ctx), "project_path");
+      if (given && given->empty()) return requested_path(ctx, "path");
+    }
+    return requested_path(ctx);
+  };
+  // Whatever keeps the project from being resolved (not indexed, bad path) is the tool's own
+  // error to report: then the result has no _meta and is not cached.
+  auto path = requested();
+  std::optional<store::ProjectRecord> project;
+  if (path && !indexing) {
+    if (auto resolved = service_->resolve(*path)) project = std::move(*resolved);
+  }
+  // Watching begins the first time a project is served. index_codebase starts it only after
+  // indexing, so its own run and a reconcile pass do not race over the same index.
+  if (project && freshness_) freshness_->watch_project(project->root);
+
+  // Every read of the call (stamp, query, generation) answers from one committed index: an update
+  // committing meanwhile is not seen halfway, and the generation reported is the one answered from.
+  std::shared_ptr<store::IndexStore> pinned;
+  store::ReadSnapshot snapshot;
+  if (project && !indexing) {
+    if (auto opened = service_->open(*project)) {
+      pinned = std::move(*opened);
+      if (auto pinned_snapshot = pinned->read_snapshot()) snapshot = std::move(*pinned_snapshot);
+    }
+  }
+
+  std::optional<std::string> generation;  // the index the result was computed from, when known
+  ToolResult result;
+  std::optional<IndexStamp> before;
+  if (cacheable && cache_ && project) {
+    if (auto stamp = read_stamp(*service_, *project)) before = std::move(*stamp);
+  }
+  if (before) {
+    // The requested directory (the session's default when project_path is absent or relative)
+    // is part of the key too: it picks the project, and relative arguments are read against it.
+    std::string key = fmt::format("{}\n{}\n{}:{}\n{}\n{}\n{}\n{}", tool, before->db_path, before->device, before->inode,
+                                  before->generation, before->indexed_at, path->string(), args_of(ctx).dump());
+    if (auto hit = cache_->find(key)) {
+      result = *hit;
+      generation = before->generation;
+    } else {
+      result = as_tool_result([&] { return (this->*query)(ctx); });
+      // Kept only if the index did not move while the query ran: then every read it made saw
+      // the stamp the key names (a commit in between would have changed it).
+      // (The snapshot pins it, unless a full re-index replaced the file and the connection.)
+      auto after = read_stamp(*service_, *project);
+      if (after) generation = after->generation;
+      if (!result.is_error && after && *after == *before) cache_->insert(std::move(key), result);
+    }
+  } else {
+    result = as_tool_result([&] { return (this->*query)(ctx); });
+  }
+
+  if (indexing && path && !result.is_error) {
+    if (auto resolved = service_->resolve(*path)) project = std::move(*resolved);
+  }
+  if (!project) return result;
+  if (!generation) {
+    // Read after the tool ran, so index_codebase reports the generation it just wrote.
+    auto db = service_->open(*project);
+    if (!db) return result;
+    auto value = (*db)->meta("generation");
+    if (!value) return result;
+    generation = value->value_or("0");
+  }
+  // After reading the generation: the reconcile pass this starts may commit the next one.
+  if (indexing && freshness_) freshness_->watch_project(project->root);
+  const std::int64_t gen = parse_generation(*generation).value_or(0);
+  std::size_t pending = 0;
+  if (freshness_) {
+    if (auto status = freshness_->status(project->root)) pending = status->pending_paths;
+  }
+  result.meta = Json{{"cci/indexGeneration", gen}, {"cci/pendingChanges", pending}};
+  if (pending > 0) append_pending_note(result, pending, gen);
   return result;
 }
 
@@ -1632,17 +1723,73 @@ Result<ToolResult> Tools::get_codebase_overview(ToolContext& ctx) {
 
 // --- get_index_status ----------------------------------------------------------------------------
 
+// The watch part of get_index_status: structured, and one line of text.
+std::pair<Json, std::string> watch_report(const store::ProjectRecord& project,
+                                          const std::optional<watch::ProjectFreshness>& status, bool service_running,
+                                          std::int64_t generation) {
+  const watch::ProjectFreshness f = status.value_or(watch::ProjectFreshness{});
+  std::string detail = f.detail;
+  if (f.state == watch::ProjectWatchState::Off && detail.empty()) {
+    detail = !service_running  ? "no watcher in this process: the daemon (`cci mcp-daemon start`) keeps indexes current"
+             : !project.watch ? "turned off for this project (`cci watch on` turns it back on)"
+                              : "not watched";
+  }
+  Json json = {{"state", std::string(watch::to_string(f.state))},
+               {"enabled", project.watch},
+               {"pending_paths", f.pending_paths},
+               {"updating", f.updating},
+               {"updates_applied", f.updates_applied},
+               {"last_update_ms", f.last_update_ms},
+               {"watched_directories", f.watched_directories},
+               {"graph_exact", f.graph_exact},
+               {"detail", detail}};
+  std::string text;
+  const std::string pending = plural(f.pending_paths, "pending change");
+  switch (f.state) {
+    case watch::ProjectWatchState::Off:
+      text = fmt::format("watch: off ({})\n", detail);
+      break;
+    case watch::ProjectWatchState::Reconciling:
+      text = fmt::format("reconciling: bringing the index up to date with the disk; answers come from generation {} "
+                         "meanwhile\n",
+                         generation);
+      break;
+    case watch::ProjectWatchState::Watching:
+      text = fmt::format("watching: {}{}; {} updates applied{}\n", pending, f.updating ? " (updating now)" : "",
+                         f.updates_applied,
+                         f.updates_applied > 0 ? fmt::format(", the last in {:.1f} ms", f.last_update_ms) : "");
+      break;
+    case watch::ProjectWatchState::Degraded:
+      text = fmt::format("watching degraded ({}): reconciled periodically; {}\n", detail, pending);
+      break;
+    case watch::ProjectWatchState::Failed:
+      text = fmt::format("watch failed: {}; retried on the next change; {}\n", detail, pending);
+      break;
+  }
+  return {std::move(json), std::move(text)};
+}
+
 Result<ToolResult> Tools::get_index_status(ToolContext& ctx) {
   auto limit = get_count(args_of(ctx), "limit", 10, 1, 200);
   if (!limit) return std::unexpected(limit.error());
   auto call = open_project(ctx);
   if (!call) return std::unexpected(call.error());
+  // `cci watch on|off` changes the registry and then asks for this tool: the setting is re-read
+  // here, so the daemon starts or stops watching before it reports.
+  std::optional<watch::ProjectFreshness> freshness;
+  if (freshness_) {
+    freshness_->refresh_setting(call->project.root);
+    freshness = freshness_->status(call->project.root);
+  }
   auto files = call->db->files();
   if (!files) return std::unexpected(files.error());
   auto skipped = call->db->skipped();
   if (!skipped) return std::unexpected(skipped.error());
   const std::int64_t indexed_at = meta_int(*call->db, "indexed_at");
   const std::int64_t generation = meta_int(*call->db, "generation");
+  // "0" after an incremental update that carried ranks over; absent means a full run wrote them.
+  auto graph_exact = call->db->meta("graph_exact");
+  const bool ranks_exact = !graph_exact || !*graph_exact || **graph_exact != "0";
 
   std::error_code ec;
   const bool root_exists = fs::is_directory(call->project.root, ec);
@@ -1685,6 +1832,10 @@ Result<ToolResult> Tools::get_index_status(ToolContext& ctx) {
 
   std::string text = fmt::format("index of {}: generation {}, indexed {}, {}\n", call->project.root, generation,
                                  iso_time(indexed_at), plural(files->size(), "file"));
+  auto [watch_json, watch_text] = watch_report(call->project, freshness, freshness_ != nullptr, generation);
+  text += watch_text;
+  if (!ranks_exact || (freshness && !freshness->graph_exact))
+    text += "ranks are approximate until the next full recompute (`cci index` forces one)\n";
   if (!root_exists) text += "the project directory no longer exists\n";
   if (changed == 0) {
     text += "up to date: no files changed since the index\n";
@@ -1720,7 +1871,9 @@ Result<ToolResult> Tools::get_index_status(ToolContext& ctx) {
                        {"new_paths", head(added)},
                        {"modified_paths", head(modified)},
                        {"deleted_paths", head(deleted)}}},
-                     {"skipped", {{"total", skipped->size()}, {"by_reason", by_reason}, {"files", skipped_list}}}};
+                     {"skipped", {{"total", skipped->size()}, {"by_reason", by_reason}, {"files", skipped_list}}},
+                     {"ranks_exact", ranks_exact},
+                     {"watch", std::move(watch_json)}};
   return text_result(std::move(text), std::move(structured));
 }
 
@@ -2153,12 +2306,12 @@ std::vector<std::string> Tools::complete_symbol(const std::string& value) {
 // ================================================================================================
 
 std::vector<ToolSpec> Tools::specs(const std::shared_ptr<Tools>& self) const {
-  const auto bind = [&self](Result<ToolResult> (Tools::*fn)(ToolContext&)) {
-    return guarded([self, fn](ToolContext& ctx) { return ((*self).*fn)(ctx); });
+  const auto bind = [&self](std::string tool, Query fn) {
+    return guarded([self, tool = std::move(tool), fn](ToolContext& ctx) { return self->call(ctx, tool, fn, false); });
   };
   // The read-only index queries: answers depend only on the index and the arguments.
-  const auto bind_cached = [&self](std::string tool, Result<ToolResult> (Tools::*fn)(ToolContext&)) {
-    return guarded([self, tool = std::move(tool), fn](ToolContext& ctx) { return self->cached(ctx, tool, fn); });
+  const auto bind_cached = [&self](std::string tool, Query fn) {
+    return guarded([self, tool = std::move(tool), fn](ToolContext& ctx) { return self->call(ctx, tool, fn, true); });
   };
   const Json symbol = symbol_schema();
   const Json project_prop = prop("string", "Project root");
@@ -2203,7 +2356,7 @@ std::vector<ToolSpec> Tools::specs(const std::shared_ptr<Tools>& self) const {
     t.annotations.destructive = false;
     t.annotations.idempotent = true;
     t.annotations.open_world = false;
-    t.handler = bind(&Tools::counted_index_codebase);
+    t.handler = bind(t.name, &Tools::counted_index_codebase);
     t.pool = ToolPool::Index;
     tools.push_back(std::move(t));
   }
@@ -2298,7 +2451,7 @@ std::vector<ToolSpec> Tools::specs(const std::shared_ptr<Tools>& self) const {
                              {"total", prop("integer", "Registered projects")}}),
         {"projects", "total", "truncated"});
     t.annotations = query_annotations();
-    t.handler = bind(&Tools::list_indexed_projects);
+    t.handler = bind(t.name, &Tools::list_indexed_projects);
     tools.push_back(std::move(t));
   }
   {
@@ -2334,7 +2487,7 @@ std::vector<ToolSpec> Tools::specs(const std::shared_ptr<Tools>& self) const {
     t.annotations.destructive = false;
     t.annotations.idempotent = true;
     t.annotations.open_world = false;
-    t.handler = bind(&Tools::manage_cache);
+    t.handler = bind(t.name, &Tools::manage_cache);
     tools.push_back(std::move(t));
   }
   {
@@ -2353,7 +2506,7 @@ std::vector<ToolSpec> Tools::specs(const std::shared_ptr<Tools>& self) const {
                                      {"truncated", prop("boolean", "True when cut at the size limit")}},
                                     {"root", "sources", "truncated"});
     t.annotations = query_annotations();
-    t.handler = bind(&Tools::get_ignore_patterns);
+    t.handler = bind(t.name, &Tools::get_ignore_patterns);
     tools.push_back(std::move(t));
   }
   {
@@ -2479,8 +2632,9 @@ std::vector<ToolSpec> Tools::specs(const std::shared_ptr<Tools>& self) const {
     t.name = "get_index_status";
     t.title = "Index freshness";
     t.description =
-        "Whether the index matches the working tree: when it was built, files new, modified (size or mtime) or "
-        "deleted since, and every file indexing skipped with the reason. Call index_codebase when it is stale.";
+        "Whether the index matches the working tree: when it was built, its generation, whether it is being kept "
+        "current (watch state, changes pending), files new, modified (size or mtime) or deleted since, and every "
+        "file indexing skipped with the reason. Call index_codebase when it is stale and not watched.";
     t.input_schema = input_schema({{"limit", int_prop("How many paths to list per category", 1, 200, 10)}});
     t.output_schema = output_schema(
         {{"project", project_prop},
@@ -2502,10 +2656,27 @@ std::vector<ToolSpec> Tools::specs(const std::shared_ptr<Tools>& self) const {
                                                                       {"reason", prop("string", "Reason")},
                                                                       {"detail", prop("string", "Detail")}},
                                                                      {"path", "reason"}))}},
-                                   {"total", "by_reason", "files"})}},
-        {"project", "indexed_at", "generation", "files_indexed", "fresh", "changed", "skipped"});
+                                   {"total", "by_reason", "files"})},
+         {"ranks_exact", prop("boolean", "False while ranks are carried over from before incremental updates")},
+         {"watch",
+          output_schema(
+              {{"state", Json{{"type", "string"},
+                              {"description",
+                               "Whether the index is kept current: off, reconciling (catching up with the disk), "
+                               "watching, degraded (watch limit reached: reconciled periodically) or failed"},
+                              {"enum", {"off", "reconciling", "watching", "degraded", "failed"}}}},
+               {"enabled", prop("boolean", "The project's watch setting (`cci watch on|off`)")},
+               {"pending_paths", prop("integer", "Changed paths not yet in the index")},
+               {"updating", prop("boolean", "An update is being applied now")},
+               {"updates_applied", prop("integer", "Updates committed since watching began")},
+               {"last_update_ms", prop("number", "Duration of the last update")},
+               {"watched_directories", prop("integer", "Directories with a watch")},
+               {"graph_exact", prop("boolean", "False while the watcher's updates left ranks approximate")},
+               {"detail", prop("string", "Why it is off, degraded or failed")}},
+              {"state", "pending_paths", "updating", "updates_applied", "watched_directories", "graph_exact"})}},
+        {"project", "indexed_at", "generation", "files_indexed", "fresh", "changed", "skipped", "watch"});
     t.annotations = query_annotations();
-    t.handler = bind(&Tools::get_index_status);
+    t.handler = bind(t.name, &Tools::get_index_status);
     tools.push_back(std::move(t));
   }
   {
@@ -2599,12 +2770,20 @@ CodeTools make_code_tools(CodeToolsOptions options) {
   return out;
 }
 
-std::function<CodeToolsStats()> register_code_tools(Server& server, CodeToolsOptions options) {
-  CodeTools tools = make_code_tools(std::move(options));
+namespace {
+
+void register_all(Server& server, CodeTools& tools) {
   for (auto& t : tools.tools) server.add_tool(std::move(t));
   server.add_resource_provider(std::move(tools.resources));
   for (auto& t : tools.resource_templates) server.add_resource_template(std::move(t));
   for (auto& p : tools.prompts) server.add_prompt(std::move(p));
+}
+
+}  // namespace
+
+std::function<CodeToolsStats()> register_code_tools(Server& server, CodeToolsOptions options) {
+  CodeTools tools = make_code_tools(std::move(options));
+  register_all(server, tools);
   return std::move(tools.stats);
 }
 
@@ -2615,7 +2794,10 @@ CodeServer make_code_server(ServerOptions server_options, CodeToolsOptions tools
   if (server_options.version.empty()) server_options.version = CCI_VERSION;
   CodeServer out;
   out.server = std::make_unique<Server>(std::move(server_options));
-  out.stats = register_code_tools(*out.server, std::move(tools_options));
+  CodeTools tools = make_code_tools(std::move(tools_options));
+  register_all(*out.server, tools);
+  out.stats = std::move(tools.stats);
+  out.projects = std::move(tools.service);
   return out;
 }
 

@@ -4,7 +4,8 @@
 //
 // Every tool answers the same questions as the CLI (both go through search::Searcher), bounds
 // its output by `limit` and a character budget (`truncated` + `next_offset` to continue), and
-// returns structuredContent matching its outputSchema plus a compact text rendering. Expected
+// returns structuredContent matching its outputSchema plus a compact text rendering, and a result
+// _meta {"cci/indexGeneration", "cci/pendingChanges"} naming the index it was answered from. Expected
 // failures (not indexed, no such symbol, bad filter, path outside the root) are isError results
 // that say what to do next, never protocol errors.
 #pragma once
@@ -19,6 +20,10 @@
 #include "mcp/project_service.h"
 #include "mcp/server.h"
 
+namespace cci::watch {
+class FreshnessService;
+}
+
 namespace cci::mcp {
 
 struct CodeToolsOptions {
@@ -29,6 +34,11 @@ struct CodeToolsOptions {
   // 0 = no cache (one-shot CLI runs).
   std::size_t result_cache_bytes = 0;
   std::size_t max_open_connections = 64;  // ProjectService's LRU bound across threads
+  // Keeps served projects current (the daemon). Null = no watching (one-shot CLI runs): every
+  // tool call that resolves a project starts watching it, get_index_status reports the watch,
+  // and every result's _meta says which index generation it came from and how many changed files
+  // are still waiting to be indexed.
+  std::shared_ptr<watch::FreshnessService> freshness;
 };
 
 // Counters for the daemon's /metrics and status.
@@ -62,6 +72,7 @@ std::function<CodeToolsStats()> register_code_tools(Server& server, CodeToolsOpt
 struct CodeServer {
   std::unique_ptr<Server> server;
   std::function<CodeToolsStats()> stats;
+  std::shared_ptr<ProjectService> projects;  // the registry and index connections the tools use
 };
 CodeServer make_code_server(ServerOptions server_options, CodeToolsOptions tools_options);
 

@@ -1159,6 +1159,7 @@ Json tool_result_json(ToolResult r) {
   j["content"] = r.content.is_array() ? std::move(r.content) : Json::array();
   if (r.structured) j["structuredContent"] = std::move(*r.structured);
   if (r.is_error) j["isError"] = true;
+  if (r.meta) j["_meta"] = std::move(*r.meta);
   return j;
 }
 

@@ -54,6 +54,7 @@ struct ToolResult {
   Json content = Json::array();         // [{type:"text", text:...}, ...]
   std::optional<Json> structured;       // structuredContent (must match outputSchema when declared)
   bool is_error = false;
+  std::optional<Json> meta;             // _meta: what the result was computed from (e.g. index generation)
 
   static ToolResult text(std::string text);
   static ToolResult error(std::string message);  // isError: true, the message tells the model what to fix

@@ -1145,6 +1145,37 @@ Status WriteBatch::commit() {
   return {};
 }
 
+// --- read snapshots -------------------------------------------------------------------------------
+
+Result<ReadSnapshot> IndexStore::read_snapshot() {
+  if (impl_->db.in_transaction()) return ReadSnapshot{};
+  CCI_TRY(impl_->db.exec("BEGIN"));
+  // A deferred transaction takes its snapshot at the first read.
+  if (auto first = impl_->db.query_int("SELECT count(*) FROM meta"); !first) {
+    if (Status st = impl_->db.exec("ROLLBACK"); !st) log::warn("store: rollback failed: {}", st.error().message);
+    return std::unexpected(first.error());
+  }
+  return ReadSnapshot(impl_.get());
+}
+
+ReadSnapshot& ReadSnapshot::operator=(ReadSnapshot&& other) noexcept {
+  if (this != &other) {
+    end();
+    store_ = std::exchange(other.store_, nullptr);
+  }
+  return *this;
+}
+
+ReadSnapshot::~ReadSnapshot() { end(); }
+
+void ReadSnapshot::end() {
+  if (store_ == nullptr) return;
+  // Ending a read transaction cannot lose anything; a failure only means SQLite already ended it.
+  if (store_->db.in_transaction())
+    if (Status st = store_->db.exec("COMMIT"); !st) log::warn("store: ending a read snapshot: {}", st.error().message);
+  store_ = nullptr;
+}
+
 // --- incremental updates ------------------------------------------------------------------------
 
 namespace {
@@ -1188,8 +1219,17 @@ Result<std::vector<FileRecord>> IndexStore::files_under(std::string_view dir) {
   return out;
 }
 
+// Definitions only: File and Import symbols (Go and Rust imports carry their module's name) would
+// make a name look more common than it is.
+const std::string kDefinitionsNamed = fmt::format(
+    "SELECT DISTINCT file_id FROM symbols WHERE name = ?1 AND kind NOT IN ({}, {}) LIMIT ?2",
+    static_cast<int>(SymbolKind::File), static_cast<int>(SymbolKind::Import));
+const std::string kDefinitionIdsNamed = fmt::format("SELECT id FROM symbols WHERE name = ?1 AND kind NOT IN ({}, {})",
+                                                    static_cast<int>(SymbolKind::File),
+                                                    static_cast<int>(SymbolKind::Import));
+
 Result<std::vector<FileId>> IndexStore::files_defining(std::string_view name, std::size_t limit) {
-  return collect_ints<Impl, FileId>(*impl_, "SELECT DISTINCT file_id FROM symbols WHERE name = ?1 LIMIT ?2",
+  return collect_ints<Impl, FileId>(*impl_, kDefinitionsNamed,
                                     [&](Stmt& st) {
                                       st.bind_text(1, name);
                                       st.bind(2, sql_limit(limit));
@@ -1197,7 +1237,7 @@ Result<std::vector<FileId>> IndexStore::files_defining(std::string_view name, st
 }
 
 Result<std::vector<SymbolId>> IndexStore::symbol_ids_named(std::string_view name) {
-  return collect_ints<Impl, SymbolId>(*impl_, "SELECT id FROM symbols WHERE name = ?1",
+  return collect_ints<Impl, SymbolId>(*impl_, kDefinitionIdsNamed,
                                       [&](Stmt& st) { st.bind_text(1, name); });
 }
 

@@ -19,6 +19,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/model.h"
@@ -127,6 +128,7 @@ struct IndexStats {
 };
 
 class WriteBatch;
+class ReadSnapshot;
 
 class IndexStore {
  public:
@@ -136,6 +138,11 @@ class IndexStore {
   // --- writes -------------------------------------------------------------------------------
   // Starts a transaction (BEGIN IMMEDIATE). Only one batch per store at a time.
   Result<std::unique_ptr<WriteBatch>> begin_write();
+
+  // Pins this connection to one committed state until the guard is destroyed: every query in
+  // between answers from the same index, whatever a writer commits meanwhile (WAL snapshot).
+  // Inside a write batch (or another snapshot) the guard does nothing.
+  Result<ReadSnapshot> read_snapshot();
 
   // --- reads used by the indexer ------------------------------------------------------------
   Result<std::vector<FileRecord>> files();
@@ -176,9 +183,27 @@ class IndexStore {
 
  private:
   friend class WriteBatch;
+  friend class ReadSnapshot;
   struct Impl;
   explicit IndexStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
+};
+
+// See IndexStore::read_snapshot(). Must not outlive its IndexStore.
+class ReadSnapshot {
+ public:
+  ReadSnapshot() = default;
+  ReadSnapshot(ReadSnapshot&& other) noexcept : store_(std::exchange(other.store_, nullptr)) {}
+  ReadSnapshot& operator=(ReadSnapshot&& other) noexcept;
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+  ~ReadSnapshot();
+
+ private:
+  friend class IndexStore;
+  explicit ReadSnapshot(IndexStore::Impl* store) : store_(store) {}
+  void end();
+  IndexStore::Impl* store_ = nullptr;
 };
 
 // One transaction. Destroying an uncommitted batch rolls it back; a batch must not outlive its

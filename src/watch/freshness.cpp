@@ -5,17 +5,27 @@
 // the Watcher (the Watcher calls back into us from its own thread, possibly under its own lock,
 // so holding ours across a Watcher call could deadlock). Every Watcher add()/remove() runs on the
 // update thread, in order, so a quick off/on of a project can never leave the watch removed.
+//
+// A watch that failed (the root was deleted, moved or unmounted) is placed again by the rescan
+// its failure triggers; one that cannot be placed is retried every reconcile_interval. Before
+// any whole-project pass the registry is asked whether the project still exists there: an index
+// deleted by hand is rebuilt, a project removed with `cci remove` is forgotten, not re-created.
 #include "watch/freshness.h"
 
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <system_error>
 #include <thread>
 #include <utility>
+
+#include <fmt/format.h>
 
 #include "core/log.h"
 #include "core/paths.h"
@@ -47,6 +57,7 @@ struct Project {
   bool enabled = false;        // false: cached "off" (not registered or `cci watch off`)
   ProjectWatchState state = ProjectWatchState::Off;
   bool needs_start = false;    // watcher->add() and the start-up reconcile pass are still to run
+  SteadyClock::time_point retry_start_at{};  // a watch that could not be placed: when to try again
   std::set<std::string> pending;
   bool rescan = false;
   std::string rescan_reason;
@@ -104,9 +115,6 @@ struct FreshnessService::Impl {
   mutable std::condition_variable idle_cv;  // wait_idle() waits here
   std::map<std::string, std::shared_ptr<Project>> projects;  // by canonical root
   std::deque<fs::path> removals;            // watches to remove, on the update thread
-  // Batches the watcher delivered per root, whatever became of them; kept across off/on so it
-  // can be compared with the watcher's own count (wait_idle).
-  std::map<std::string, std::uint64_t> batches_received;
   std::string last_served;                  // round-robin cursor
   bool stopping = false;
   std::atomic<bool> cancel{false};
@@ -154,6 +162,19 @@ struct FreshnessService::Impl {
   std::optional<Job> next_job_locked(std::optional<SteadyClock::time_point>& wake_at) {
     wake_at.reset();
     if (projects.empty()) return std::nullopt;
+    const auto now = SteadyClock::now();
+    auto wake_by = [&](SteadyClock::time_point t) {
+      if (!wake_at || t < *wake_at) wake_at = t;
+    };
+    for (auto& [key, project] : projects) {
+      // A watch that could not be placed: nothing else would ever try again.
+      if (!project->enabled || !project->held || !project->needs_start || project->updating) continue;
+      if (project->retry_start_at <= now) {
+        project->held = false;
+      } else {
+        wake_by(project->retry_start_at);
+      }
+    }
     auto start = projects.upper_bound(last_served);
     std::shared_ptr<Project> chosen;
     for (std::size_t i = 0; i < projects.size() && !chosen; ++i, ++start) {
@@ -183,7 +204,6 @@ struct FreshnessService::Impl {
       chosen->running_paths = job.paths.size();
       return job;
     }
-    const auto now = SteadyClock::now();
     for (auto& [root, project] : projects) {
       if (!project->enabled || !project->exact_due || project->held) continue;
       const auto due = project->last_activity + options.exact_after_idle;
@@ -192,7 +212,7 @@ struct FreshnessService::Impl {
         project->updating = true;
         return Job{.project = project, .kind = JobKind::Exact};
       }
-      if (!wake_at || due < *wake_at) wake_at = due;
+      wake_by(due);
     }
     return std::nullopt;
   }
@@ -226,9 +246,36 @@ struct FreshnessService::Impl {
     }
   }
 
+  // An indexer call, with any exception it lets out (a corrupt meta value, bad_alloc) turned into
+  // an error: it must not end the update thread, and with it the process.
+  template <class Run>
+  static Result<index::IndexReport> run_indexer(std::string_view what, Run&& run) {
+    try {
+      return run();
+    } catch (const std::exception& e) {
+      return make_error(ErrorCode::Internal, fmt::format("{} failed: {}", what, e.what()));
+    }
+  }
+
+  // Whether `root` is still registered. A whole-project pass creates the index and registers the
+  // project, so it must not run for a project removed from the registry meanwhile.
+  Result<bool> still_registered(const fs::path& root) const {
+    auto registry = store::Registry::open(options.data_dir.empty() ? cci::data_dir() : options.data_dir);
+    if (!registry) return std::unexpected(registry.error());
+    auto record = (*registry)->find(root);
+    if (!record) return std::unexpected(record.error());
+    return record->has_value();
+  }
+
   void run_job(Job& job) {
     Project& project = *job.project;
     const fs::path& root = project.root;
+    if (job.kind == JobKind::Reconcile) {
+      // A rescan after the watch failed (root deleted, moved, unmounted): place it again first.
+      if (const auto watch = watcher->status(root); !watch || watch->state == WatchState::Failed) {
+        job.kind = JobKind::Start;
+      }
+    }
     if (job.kind == JobKind::Start) {
       // Placing the watches first means a change made during the reconcile pass is still seen.
       const Status added = watcher->add(root);
@@ -239,32 +286,58 @@ struct FreshnessService::Impl {
         return;
       }
       if (!added) {
+        const bool retry = project.retry_start_at != SteadyClock::time_point{};  // failed before: warned already
         project.state = ProjectWatchState::Failed;
         project.detail = added.error().describe();
         project.held = true;
-        project.needs_start = true;  // the next watch_project()/refresh retries from scratch
-        log::warn("watch: {}: cannot watch: {}", root.string(), project.detail);
+        project.needs_start = true;  // the whole start (watch + reconcile) runs again, which covers job.paths
+        project.retry_start_at = SteadyClock::now() + options.watch.reconcile_interval;
+        if (retry) {
+          log::debug("watch: {}: still cannot watch: {}", root.string(), project.detail);
+        } else {
+          log::warn("watch: {}: cannot watch: {}; retrying every {}s", root.string(), project.detail,
+                    options.watch.reconcile_interval.count());
+        }
         finish_locked(project);
         return;
       }
+      project.retry_start_at = {};
     }
 
     const auto started = SteadyClock::now();
-    Result<index::IndexReport> outcome = make_error(ErrorCode::Internal, "no run");
     JobKind ran = job.kind;
+    // nullopt: the project is no longer registered, so no pass ran.
+    auto whole_project_pass = [&]() -> std::optional<Result<index::IndexReport>> {
+      auto registered = still_registered(root);
+      if (!registered) return Result<index::IndexReport>(std::unexpected(registered.error()));
+      if (!*registered) return std::nullopt;
+      return run_indexer("index_project", [&] { return index::index_project(root, index_options); });
+    };
+    std::optional<Result<index::IndexReport>> ran_outcome;
     if (job.kind == JobKind::Update) {
-      outcome = index::update_paths(root, job.paths, index_options);
-      if (!outcome && outcome.error().code == ErrorCode::NotFound) {
-        // The index is gone (`cci remove`, deleted by hand): rebuild it from the tree.
-        log::info("watch: {}: no index to update ({}); reconciling", root.string(), outcome.error().message);
+      ran_outcome = run_indexer("update_paths", [&] { return index::update_paths(root, job.paths, index_options); });
+      if (!*ran_outcome && ran_outcome->error().code == ErrorCode::NotFound) {
+        // The index is gone (deleted by hand, or `cci remove`): rebuild it from the tree, unless
+        // the project is no longer registered.
+        log::info("watch: {}: no index to update ({}); reconciling", root.string(), ran_outcome->error().message);
         ran = JobKind::Reconcile;
-        outcome = index::index_project(root, index_options);
+        ran_outcome = whole_project_pass();
       }
     } else {
       if (job.rescan && !job.rescan_reason.empty())
         log::info("watch: {}: reconciling: {}", root.string(), job.rescan_reason);
-      outcome = index::index_project(root, index_options);
+      ran_outcome = whole_project_pass();
     }
+    if (!ran_outcome) {
+      std::unique_lock lock(mutex);
+      finish_locked(project);
+      if (project.enabled) {
+        log::info("watch: {}: no longer a registered project; no longer watched", root.string());
+        disable_locked(root, /*keep_off=*/false);  // a later watch_project() reads the registry afresh
+      }
+      return;
+    }
+    Result<index::IndexReport> outcome = std::move(*ran_outcome);
     const double elapsed_ms =
         std::chrono::duration<double, std::milli>(SteadyClock::now() - started).count();
 
@@ -308,7 +381,7 @@ struct FreshnessService::Impl {
       const auto& report = *outcome;
       switch (ran) {
         case JobKind::Update:
-          log::info("watch: {}: applied {} paths in {:.0f} ms (generation {})", root.string(), job.paths.size(),
+          log::debug("watch: {}: applied {} paths in {:.0f} ms (generation {})", root.string(), job.paths.size(),
                     elapsed_ms, report.generation);
           break;
         case JobKind::Exact:
@@ -337,7 +410,6 @@ struct FreshnessService::Impl {
 
   void on_batch(ChangeBatch batch) {
     std::lock_guard lock(mutex);
-    ++batches_received[batch.root.string()];
     idle_cv.notify_all();
     auto project = find_locked(batch.root.string());
     if (!project || !project->enabled) return;
@@ -383,7 +455,11 @@ Result<std::unique_ptr<FreshnessService>> FreshnessService::create(FreshnessOpti
   auto watcher = Watcher::create([raw](ChangeBatch batch) { raw->on_batch(std::move(batch)); }, impl->options.watch);
   if (!watcher) return std::unexpected(watcher.error());
   impl->watcher = std::move(*watcher);
-  impl->thread = std::thread([raw] { raw->run_loop(); });
+  try {
+    impl->thread = std::thread([raw] { raw->run_loop(); });
+  } catch (const std::system_error& e) {
+    return make_error(ErrorCode::Internal, fmt::format("cannot start the freshness update thread: {}", e.what()));
+  }
   return std::unique_ptr<FreshnessService>(new FreshnessService(std::move(impl)));
 }
 
@@ -496,14 +572,13 @@ bool FreshnessService::wait_idle(const fs::path& root, std::chrono::milliseconds
   const fs::path canonical = canonical_root(root);
   while (true) {
     // Changes the watcher has seen but not yet delivered count as pending too. Its status is
-    // read without our lock, so a batch delivered in between is caught by comparing counts.
+    // read without our lock; the watcher publishes a delivered batch's paths as no longer
+    // pending only after on_batch() put them in the project, so none slips between the two reads.
     const std::optional<WatchStatus> watch = impl_->watcher->status(canonical);
     std::unique_lock lock(impl_->mutex);
     auto project = impl_->find_locked(canonical.string());
     if (!project || !project->enabled) return true;
-    const auto received = impl_->batches_received.find(canonical.string());
-    const std::uint64_t batches = received == impl_->batches_received.end() ? 0 : received->second;
-    const bool watcher_quiet = !watch || (watch->pending_paths == 0 && batches >= watch->batches_delivered);
+    const bool watcher_quiet = !watch || watch->pending_paths == 0;
     if (project->idle() && watcher_quiet) return true;
     const auto now = SteadyClock::now();
     if (now >= deadline) return false;

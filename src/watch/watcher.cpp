@@ -12,6 +12,10 @@
 // watches after ignore rules changed or events were lost) is deferred to the root's next batch,
 // and happens before the batch is delivered, so the consumer's rescan starts after the watches
 // it relies on are in place.
+//
+// .git is never walked, but .git/info/exclude holds ignore rules, so .git/info gets a watch of
+// its own (not listed, nothing below it reported) and an edit of the file triggers a rescan
+// like a .gitignore edit.
 #include "watch/watcher.h"
 
 #include <dirent.h>
@@ -60,6 +64,8 @@ using Clock = std::chrono::steady_clock;
 
 // IN_DONT_FOLLOW: a directory replaced by a symlink between readdir and the watch is not
 // followed. IN_EXCL_UNLINK: no events for files unlinked but still open.
+constexpr std::string_view kGitInfoDir = ".git/info";
+
 constexpr std::uint32_t kDirMask = IN_CREATE | IN_DELETE | IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_FROM | IN_MOVED_TO |
                                    IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK;
 
@@ -270,7 +276,7 @@ struct Watcher::Impl {
     auto filter = scan::PathFilter::create(canonical, options.scan);
     if (!filter) return std::unexpected(filter.error());
     Root& root = *roots.emplace(canonical, std::make_unique<Root>(canonical, std::move(*filter))).first->second;
-    place_watches(root, "", false, nullptr);
+    if (place_watches(root, "", false, nullptr) && root.dirs.contains("")) watch_git_info(root, nullptr);
     if (!root.dirs.contains("") && root.state != WatchState::Degraded) {
       const std::string why = errno_text(last_watch_errno);
       drop_root(root);
@@ -392,6 +398,27 @@ struct Watcher::Impl {
     return true;
   }
 
+  // The one directory inside .git with a watch (see the top of the file), when there is one.
+  // False when the watch limit stopped it.
+  bool watch_git_info(Root& root, std::set<std::string>* seen) {
+    struct stat st {};
+    const std::string dir(kGitInfoDir);
+    if (::lstat(root.absolute(dir).c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return true;
+    switch (add_watch(root, dir)) {
+      case Placed::Added:
+      case Placed::Existing:
+        if (seen != nullptr) seen->insert(dir);
+        return true;
+      case Placed::LimitReached:
+        degrade(root);
+        return false;
+      case Placed::Failed:
+      case Placed::Duplicate:
+        return true;
+    }
+    return true;
+  }
+
   void list_directory(Root& root, const std::string& rel, bool report, std::vector<std::string>& subdirs) {
     const int fd = ::open(root.absolute(rel).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return;
@@ -427,6 +454,7 @@ struct Watcher::Impl {
       fail_root(root, "root directory deleted");
       return;
     }
+    if (!watch_git_info(root, &seen)) return;
     std::vector<std::pair<std::string, int>> stale;
     for (const auto& entry : root.dirs) {
       if (!seen.contains(entry.first)) stale.push_back(entry);
@@ -606,7 +634,6 @@ struct Watcher::Impl {
       ++root->batches;
       due.push_back(std::move(batch));
     }
-    publish();
     for (auto& batch : due) {
       const std::string root = batch.root.string();
       try {
@@ -617,6 +644,10 @@ struct Watcher::Impl {
         log::error("watcher: the change handler for {} failed with a non-standard exception", root);
       }
     }
+    // Published only once the handlers have the paths: a status read at any moment counts a path
+    // either as the watcher's pending or as already handed over, never as neither (a consumer's
+    // "idle" check relies on it).
+    publish();
   }
 
   void publish() {

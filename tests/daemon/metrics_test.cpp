@@ -37,8 +37,12 @@ TEST(MetricsFormat, EveryLineIsACommentOrAWellFormedSampleOfADeclaredFamily) {
   metrics.record("tools/call", "search_code", "ok", 120us);
   metrics.record("tools/call", "search_code", "tool_error", 3ms);
   metrics.record("initialize", "", "ok", 40us);
+  metrics.record_watch_update("update", "ok", 0.004);
+  metrics.record_watch_update("reconcile", "error", std::nullopt);
   MetricsGauges gauges;
   gauges.open_sessions = 2;
+  gauges.watched_projects = 3;
+  gauges.watch_pending_paths = 7;
   gauges.process = read_process_stats();
   const std::string text = metrics.render_prometheus(gauges);
   ASSERT_FALSE(text.empty());
@@ -70,7 +74,8 @@ TEST(MetricsFormat, EveryLineIsACommentOrAWellFormedSampleOfADeclaredFamily) {
        {"cci_requests_total", "cci_request_duration_seconds", "cci_open_sessions", "cci_projects_loaded",
         "cci_result_cache_hits_total", "cci_result_cache_misses_total", "cci_result_cache_hit_ratio",
         "cci_result_cache_bytes", "cci_index_jobs_running", "cci_index_jobs_total", "process_resident_memory_bytes",
-        "process_cpu_seconds_total", "process_start_time_seconds", "cci_uptime_seconds"})
+        "process_cpu_seconds_total", "process_start_time_seconds", "cci_uptime_seconds", "cci_watch_updates_total",
+        "cci_watch_update_seconds", "cci_watched_projects", "cci_watch_pending_paths"})
     EXPECT_TRUE(types.contains(family)) << family;
   EXPECT_EQ(types["cci_requests_total"], "counter");
   EXPECT_EQ(types["cci_request_duration_seconds"], "histogram");
@@ -81,6 +86,36 @@ TEST(MetricsFormat, EveryLineIsACommentOrAWellFormedSampleOfADeclaredFamily) {
   EXPECT_EQ(sample(text, R"(cci_requests_total{method="initialize",tool="",outcome="ok"})"), 1);
   EXPECT_EQ(sample(text, "cci_open_sessions"), 2);
   EXPECT_GT(*sample(text, "process_resident_memory_bytes"), 0);
+  EXPECT_EQ(types["cci_watch_updates_total"], "counter");
+  EXPECT_EQ(types["cci_watch_update_seconds"], "histogram");
+  EXPECT_EQ(sample(text, "cci_watched_projects"), 3);
+  EXPECT_EQ(sample(text, "cci_watch_pending_paths"), 7);
+}
+
+TEST(MetricsWatch, UpdatesAreCountedByKindAndOutcomeAndTimedWhenCommitted) {
+  Metrics metrics;
+  metrics.record_watch_update("update", "ok", 0.004);     // <= 5 ms
+  metrics.record_watch_update("update", "ok", 0.2);       // <= 250 ms
+  metrics.record_watch_update("update", "error", std::nullopt);
+  metrics.record_watch_update("reconcile", "ok", 400.0);  // beyond 300 s: +Inf only
+  metrics.record_watch_update("made-up", "ok", 0.001);    // folded into "(other)"
+  const std::string text = metrics.render_prometheus({});
+  EXPECT_EQ(sample(text, R"(cci_watch_updates_total{kind="update",outcome="ok"})"), 2);
+  EXPECT_EQ(sample(text, R"(cci_watch_updates_total{kind="update",outcome="error"})"), 1);
+  EXPECT_EQ(sample(text, R"(cci_watch_updates_total{kind="reconcile",outcome="ok"})"), 1);
+  EXPECT_EQ(sample(text, R"x(cci_watch_updates_total{kind="(other)",outcome="ok"})x"), 1);
+  EXPECT_EQ(sample(text, R"(cci_watch_updates_total{kind="made-up",outcome="ok"})"), std::nullopt);
+  auto bucket = [&](const std::string& kind, const std::string& le) {
+    return sample(text, "cci_watch_update_seconds_bucket{kind=\"" + kind + "\",le=\"" + le + "\"}");
+  };
+  EXPECT_EQ(bucket("update", "0.005"), 1);
+  EXPECT_EQ(bucket("update", "0.1"), 1);
+  EXPECT_EQ(bucket("update", "0.25"), 2);
+  EXPECT_EQ(bucket("update", "+Inf"), 2);  // the failure has no duration
+  EXPECT_EQ(sample(text, R"(cci_watch_update_seconds_count{kind="update"})"), 2);
+  EXPECT_NEAR(*sample(text, R"(cci_watch_update_seconds_sum{kind="update"})"), 0.204, 1e-9);
+  EXPECT_EQ(bucket("reconcile", "300"), 0);
+  EXPECT_EQ(bucket("reconcile", "+Inf"), 1);
 }
 
 TEST(MetricsFormat, HistogramBucketsAreCumulativeAndEndWithInfEqualToCount) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "daemon/daemon.h"
+#include "daemon/state.h"
 #include "temp_dir.h"
 
 namespace cci::daemon {
@@ -104,6 +105,36 @@ TEST(DaemonProbe, TheLockHoldersStateIsReported) {
   EXPECT_EQ(state.version, "1.2.3");
   EXPECT_EQ(state.ws_url(), "ws://[::1]:9000/");
   EXPECT_EQ(state.http_url(), "http://[::1]:9000/mcp");
+  // A daemon.json from before watching existed: the watch defaults.
+  EXPECT_TRUE(state.watch);
+  EXPECT_EQ(state.watch_debounce_ms, 30u);
+  EXPECT_FALSE(state.exact_max_symbols.has_value());
+}
+
+TEST(DaemonState, WatchOptionsSurviveTheStateFile) {
+  testing::TempDir dir;
+  DaemonState written;
+  written.pid = 42;
+  written.host = "127.0.0.1";
+  written.port = 8765;
+  written.watch = false;
+  written.watch_debounce_ms = 250;
+  written.exact_max_symbols = 5000;
+  const fs::path file = dir.path() / "daemon.json";
+  ASSERT_TRUE(detail::write_file_atomically(file, detail::state_to_json(written).dump(), 0600).has_value());
+  auto read = detail::read_state(file);
+  ASSERT_TRUE(read.has_value()) << read.error().message;
+  EXPECT_FALSE(read->watch);
+  EXPECT_EQ(read->watch_debounce_ms, 250u);
+  EXPECT_EQ(read->exact_max_symbols, std::optional<std::uint64_t>(5000));
+
+  written.watch = true;
+  written.exact_max_symbols.reset();
+  ASSERT_TRUE(detail::write_file_atomically(file, detail::state_to_json(written).dump(), 0600).has_value());
+  read = detail::read_state(file);
+  ASSERT_TRUE(read.has_value());
+  EXPECT_TRUE(read->watch);
+  EXPECT_FALSE(read->exact_max_symbols.has_value());
 }
 
 }  // namespace

@@ -184,6 +184,65 @@ TEST(UpdatePaths, ExcludesGivenOnceAreRememberedByLaterRuns) {
   EXPECT_EQ(all->files_total, 3u);
 }
 
+TEST(UpdatePaths, SkipListChangesAreAnsweredWithANewGeneration) {
+  testing::TempDir repo;
+  testing::TempDir home;
+  repo.write("a.py", "def f():\n    pass\n");
+  index::IndexOptions o;
+  o.data_dir = home.path();
+  auto first = index::index_project(repo.path(), o);
+  ASSERT_TRUE(first.has_value());
+  // A binary file where none was: nothing to index, but the skip list (an answer) changed.
+  repo.write("blobs/data.py", std::string("\0\0\0binary", 9));
+  auto skipped = index::update_paths(repo.path(), {"blobs"}, o);
+  ASSERT_TRUE(skipped.has_value()) << skipped.error().describe();
+  EXPECT_EQ(skipped->generation, first->generation + 1);
+  ASSERT_EQ(skipped->skipped.size(), 1u);
+  EXPECT_EQ(skipped->skipped[0].path, "blobs/data.py");
+  // The directory goes: so does its skip entry.
+  fs::remove_all(repo.path() / "blobs");
+  auto gone = index::update_paths(repo.path(), {"blobs"}, o);
+  ASSERT_TRUE(gone.has_value());
+  EXPECT_TRUE(gone->skipped.empty());
+  EXPECT_EQ(gone->generation, first->generation + 2);
+}
+
+TEST(UpdatePaths, SymlinksInANewDirectoryKeepTheirOwnPath) {
+  testing::TempDir repo;
+  testing::TempDir home;
+  repo.write("a.py", "def f():\n    pass\n");
+  index::IndexOptions o;
+  o.data_dir = home.path();
+  ASSERT_TRUE(index::index_project(repo.path(), o).has_value());
+  repo.write("lib/real.py", "def real():\n    pass\n");
+  fs::create_directories(repo.path() / "alias");
+  fs::create_symlink(repo.path() / "lib/real.py", repo.path() / "alias/link.py");
+  auto updated = index::update_paths(repo.path(), {"lib", "alias"}, o);
+  ASSERT_TRUE(updated.has_value()) << updated.error().describe();
+  auto full = index::index_project(repo.path(), [&] {
+    index::IndexOptions f = o;
+    f.data_dir = home.path() / "full";
+    return f;
+  }());
+  ASSERT_TRUE(full.has_value());
+  EXPECT_EQ(updated->files_total, full->files_total);
+  auto db = store::IndexStore::open(updated->db_path, store::OpenMode::ReadOnly);
+  ASSERT_TRUE(db.has_value());
+  auto files = (*db)->files();
+  ASSERT_TRUE(files.has_value());
+  std::vector<std::string> paths;
+  for (const auto& f : *files) paths.push_back(f.path);
+  std::sort(paths.begin(), paths.end());
+  auto full_db = store::IndexStore::open(full->db_path, store::OpenMode::ReadOnly);
+  ASSERT_TRUE(full_db.has_value());
+  auto full_files = (*full_db)->files();
+  ASSERT_TRUE(full_files.has_value());
+  std::vector<std::string> full_paths;
+  for (const auto& f : *full_files) full_paths.push_back(f.path);
+  std::sort(full_paths.begin(), full_paths.end());
+  EXPECT_EQ(paths, full_paths);
+}
+
 TEST(UpdatePaths, PathsOutsideTheRootAreIgnored) {
   testing::TempDir repo;
   testing::TempDir home;

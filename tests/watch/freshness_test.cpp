@@ -486,5 +486,98 @@ TEST_F(FreshnessTest, DestroyingTheServiceMidReconcileLeavesAnIntactIndex) {
   EXPECT_TRUE(old_index || new_index);
 }
 
+// Regression: a project removed from the registry (`cci remove`: record and index deleted)
+// used to be rebuilt and re-registered by the next change's NotFound fallback.
+TEST_F(FreshnessTest, AProjectRemovedFromTheRegistryIsForgottenNotRebuilt) {
+  repo_.write_all(kProject);
+  index_now(root());
+  auto service = start();
+  ASSERT_TRUE(service);
+  watch_and_settle(*service, root());
+
+  fs::path db;
+  {
+    auto registry = store::Registry::open(data_dir());
+    ASSERT_TRUE(registry.has_value());
+    db = (*registry)->db_path_for(root());
+    ASSERT_TRUE((*registry)->remove(root()).has_value());
+  }
+  repo_.write("pkg/c.py", "def after_removal():\n    pass\n");
+  ASSERT_TRUE(eventually([&] { return !service->status(root()).has_value(); }));
+  EXPECT_TRUE(service->watched_roots().empty());
+  std::error_code ec;
+  EXPECT_FALSE(fs::exists(db, ec));
+  auto registry = store::Registry::open(data_dir());
+  ASSERT_TRUE(registry.has_value());
+  auto record = (*registry)->find(root());
+  ASSERT_TRUE(record.has_value());
+  EXPECT_FALSE(record->has_value());
+  // The next tool call reads the registry afresh: not registered, so off.
+  service->watch_project(root());
+  EXPECT_EQ(service->status(root())->state, ProjectWatchState::Off);
+}
+
+// Regression: a root whose watch failed (moved away, deleted) stayed unwatched for the life of
+// the service; now the failure's rescan places the watch again, retrying while the root is gone.
+TEST_F(FreshnessTest, ARootMovedAwayAndBackIsWatchedAgain) {
+  repo_.write_all(kProject);
+  index_now(root());
+  FreshnessOptions options;
+  options.watch.reconcile_interval = std::chrono::seconds(1);  // the retry period of a failed watch
+  auto service = start(options);
+  ASSERT_TRUE(service);
+  watch_and_settle(*service, root());
+
+  const fs::path moved = root().string() + ".moved";
+  struct MoveBack {
+    fs::path from, to;
+    ~MoveBack() {
+      std::error_code ec;
+      if (fs::exists(from, ec)) fs::rename(from, to, ec);
+    }
+  } move_back{moved, root()};
+  fs::rename(root(), moved);
+  // The watch failed ("root directory moved or renamed"), and placing it again failed too while
+  // the root is gone (that error names the root).
+  ASSERT_TRUE(eventually([&] {
+    const auto status = service->status(root());
+    return status->state == ProjectWatchState::Failed && status->detail.find(root().string()) != std::string::npos;
+  })) << service->status(root())->detail;
+  fs::rename(moved, root());  // picked up by the next retry
+
+  ASSERT_TRUE(eventually([&] { return service->status(root())->state == ProjectWatchState::Watching; }));
+  repo_.write("pkg/c.py", "def after_the_move():\n    pass\n");
+  ASSERT_TRUE(eventually([&] { return defined("after_the_move"); }));
+  EXPECT_TRUE(defined("caller"));
+}
+
+// Regression: an exception out of the indexer (here std::stoull on a corrupt generation value)
+// ended the update thread and so the process; now it fails the update like any other error.
+// A damaged index (here: a generation that is not a number) fails the update with a clear error;
+// the service keeps running and keeps the paths for a retry.
+TEST_F(FreshnessTest, ADamagedIndexFailsTheUpdateInsteadOfTheProcess) {
+  repo_.write_all(kProject);
+  index_now(root());
+  auto service = start();
+  ASSERT_TRUE(service);
+  watch_and_settle(*service, root());
+  {
+    auto registry = store::Registry::open(data_dir());
+    ASSERT_TRUE(registry.has_value());
+    auto db = store::IndexStore::open((*registry)->db_path_for(root()), store::OpenMode::ReadWrite);
+    ASSERT_TRUE(db.has_value()) << db.error().describe();
+    auto batch = (*db)->begin_write();
+    ASSERT_TRUE(batch.has_value());
+    ASSERT_TRUE((*batch)->set_meta("generation", "not-a-number").has_value());
+    ASSERT_TRUE((*batch)->commit().has_value());
+  }
+  repo_.write("pkg/a.py", "def edited():\n    pass\n");
+  ASSERT_TRUE(eventually([&] { return service->status(root())->state == ProjectWatchState::Failed; }));
+  const auto failed = service->status(root());
+  EXPECT_NE(failed->detail.find("generation is not a number"), std::string::npos) << failed->detail;
+  EXPECT_GE(failed->pending_paths, 1U);  // kept for the retry
+  ASSERT_TRUE(service->wait_idle(root(), kDeadline));
+}
+
 }  // namespace
 }  // namespace cci::watch

@@ -173,10 +173,52 @@ TEST(Watcher, ReportsCreateModifyAndDelete) {
     EXPECT_FALSE(r.batch.rescan) << r.batch.rescan_reason;
     EXPECT_GT(r.batch.events, 0u);
   }
-  status = f.watcher->status(root);
-  ASSERT_TRUE(status.has_value());
-  EXPECT_EQ(status->batches_delivered, f.collector.count());
-  EXPECT_GT(status->last_event_unix_ms, 0);
+  // A batch counts as delivered once its callback returned, which is just after the collector saw it.
+  EXPECT_TRUE(eventually([&] { return f.watcher->status(root)->batches_delivered == f.collector.count(); }));
+  EXPECT_GT(f.watcher->status(root)->last_event_unix_ms, 0);
+}
+
+// Regression: the status was published before the callback ran, so for a moment a batch's paths
+// were neither pending in the watcher nor in the consumer's hands, and a consumer's "idle" check
+// (FreshnessService::wait_idle) could pass with a change still unapplied.
+TEST(Watcher, StatusCountsABatchAsPendingUntilItsCallbackReturns) {
+  TempDir dir;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> entered{0};
+  WatchOptions options = Fixture::fast_options();
+  auto created = Watcher::create(
+      [&](ChangeBatch) {
+        ++entered;
+        released.wait();
+      },
+      options);
+  ASSERT_TRUE(created.has_value());
+  std::unique_ptr<Watcher> watcher = std::move(*created);
+  struct Release {  // whatever happens below, the callback returns before the watcher is destroyed
+    std::promise<void>& promise;
+    ~Release() {
+      try {
+        promise.set_value();
+      } catch (const std::future_error&) {  // already released by the test body
+      }
+    }
+  } release_on_exit{release};
+  const fs::path root = fs::canonical(dir.path());
+  ASSERT_TRUE(watcher->add(root).has_value());
+
+  dir.write("a.py", "x = 1\n");
+  ASSERT_TRUE(eventually([&] { return entered.load() == 1; }));
+  auto during = watcher->status(root);
+  ASSERT_TRUE(during.has_value());
+  EXPECT_EQ(during->pending_paths, 1u);
+  EXPECT_EQ(during->batches_delivered, 0u);
+
+  release.set_value();
+  EXPECT_TRUE(eventually([&] {
+    auto after = watcher->status(root);
+    return after && after->pending_paths == 0 && after->batches_delivered >= 1;
+  }));
 }
 
 TEST(Watcher, BurstOfWritesIsCoalesced) {
@@ -321,6 +363,34 @@ TEST(Watcher, GitignoreEditTriggersRescanAndRewatches) {
   mark = f.collector.count();
   dir.write("gen/included_again.py", "");
   ASSERT_TRUE(f.collector.wait_paths(root, {"gen/included_again.py"}, mark));
+}
+
+// Regression: .git is never watched, so an edit of .git/info/exclude (ignore rules the scanner
+// honours) went unnoticed until the next restart.
+TEST(Watcher, GitInfoExcludeEditTriggersRescanAndNothingElseInGitIsReported) {
+  TempDir dir;
+  dir.write_all(
+      {{"src/a.py", ""}, {"gen/g.py", ""}, {".git/HEAD", "ref: refs/heads/main\n"}, {".git/info/exclude", ""}});
+  Fixture f;
+  const fs::path root = f.add(dir);
+  EXPECT_EQ(f.directories(root), 4u) << "the root, src/, gen/ and .git/info";
+
+  dir.write(".git/info/exclude", "gen/\n");
+  ASSERT_TRUE(f.collector.wait_rescan(root, "exclude changed"));
+  EXPECT_TRUE(eventually([&] { return f.directories(root) == 3u; })) << "gen/ lost its watch, .git/info kept it";
+
+  const std::size_t mark = f.collector.count();
+  dir.write(".git/info/attributes", "*.py diff\n");
+  append(root / ".git/HEAD", "x");
+  dir.write("gen/ignored_now.py", "");
+  dir.write("src/sentinel.py", "");
+  ASSERT_TRUE(f.collector.wait_paths(root, {"src/sentinel.py"}, mark));
+  const auto seen = f.collector.paths(root, mark);
+  EXPECT_FALSE(any_path_starts_with(seen, ".git")) << *seen.begin();
+  EXPECT_FALSE(seen.contains("gen/ignored_now.py"));
+  for (const auto& r : f.collector.snapshot()) {
+    EXPECT_EQ(r.batch.rescan_reason.find("attributes"), std::string::npos) << r.batch.rescan_reason;
+  }
 }
 
 TEST(Watcher, NestedCciignoreAndVirtualenvMarkerChangeTheRules) {
