@@ -83,4 +83,13 @@ Result<std::string> read_token_file(const std::filesystem::path& path) {
   return line.substr(first, last - first + 1);
 }
 
+std::string join_relative(std::string_view dir, std::string_view name) {
+  if (dir.empty()) return std::string(name);
+  std::string out;
+  out.reserve(dir.size() + 1 + name.size());
+  out.append(dir).push_back('/');
+  out.append(name);
+  return out;
+}
+
 }  // namespace cci

@@ -19,6 +19,9 @@ std::filesystem::path canonical_root(const std::filesystem::path& path);
 // "a/b/c.py" for root/a/b/c.py; empty when `path` is not under `root`.
 std::string relative_to(const std::filesystem::path& root, const std::filesystem::path& path);
 
+// "dir/name", or "name" when dir is "" (the root): relative paths as the scanner and watcher spell them.
+std::string join_relative(std::string_view dir, std::string_view name);
+
 // True when `relative` (as produced by relative_to) stays inside the root: no "..", not absolute.
 bool is_safe_relative(std::string_view relative);
 

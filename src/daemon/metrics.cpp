@@ -144,6 +144,19 @@ void header(std::string& out, std::string_view name, std::string_view type, std:
 // Prometheus floats: integers without a fraction, others in shortest round-trip form.
 std::string number(double value) { return fmt::format("{}", value); }
 
+// One Prometheus histogram series: cumulative buckets, +Inf, sum and count.
+template <typename Out, typename Bounds, typename Histogram>
+void write_histogram(Out it, std::string_view name, std::string_view labels, const Bounds& bounds, const Histogram& h) {
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < bounds.size(); ++i) {
+    cumulative += h.buckets[i];
+    fmt::format_to(it, "{}_bucket{{{},le=\"{}\"}} {}\n", name, labels, number(bounds[i]), cumulative);
+  }
+  fmt::format_to(it, "{}_bucket{{{},le=\"+Inf\"}} {}\n", name, labels, h.count);
+  fmt::format_to(it, "{}_sum{{{}}} {}\n", name, labels, number(h.sum_seconds));
+  fmt::format_to(it, "{}_count{{{}}} {}\n", name, labels, h.count);
+}
+
 }  // namespace
 
 std::string Metrics::render_prometheus(const MetricsGauges& g) const {
@@ -162,15 +175,7 @@ std::string Metrics::render_prometheus(const MetricsGauges& g) const {
     for (const auto& [key, h] : durations_) {
       const std::string labels =
           fmt::format("method=\"{}\",tool=\"{}\"", escape_label_value(key.first), escape_label_value(key.second));
-      std::uint64_t cumulative = 0;
-      for (std::size_t i = 0; i < kBucketBounds.size(); ++i) {
-        cumulative += h.buckets[i];
-        fmt::format_to(it, "cci_request_duration_seconds_bucket{{{},le=\"{}\"}} {}\n", labels, number(kBucketBounds[i]),
-                       cumulative);
-      }
-      fmt::format_to(it, "cci_request_duration_seconds_bucket{{{},le=\"+Inf\"}} {}\n", labels, h.count);
-      fmt::format_to(it, "cci_request_duration_seconds_sum{{{}}} {}\n", labels, number(h.sum_seconds));
-      fmt::format_to(it, "cci_request_duration_seconds_count{{{}}} {}\n", labels, h.count);
+      write_histogram(it, "cci_request_duration_seconds", labels, kBucketBounds, h);
     }
     header(out, "cci_watch_updates_total", "counter",
            "Index updates applied by the watcher, by kind (update, reconcile, exact) and outcome (ok, error).");
@@ -180,15 +185,7 @@ std::string Metrics::render_prometheus(const MetricsGauges& g) const {
     header(out, "cci_watch_update_seconds", "histogram", "Duration of the index updates the watcher committed, by kind.");
     for (const auto& [kind, h] : watch_update_seconds_) {
       const std::string label = fmt::format("kind=\"{}\"", escape_label_value(kind));
-      std::uint64_t cumulative = 0;
-      for (std::size_t i = 0; i < kUpdateBucketBounds.size(); ++i) {
-        cumulative += h.buckets[i];
-        fmt::format_to(it, "cci_watch_update_seconds_bucket{{{},le=\"{}\"}} {}\n", label, number(kUpdateBucketBounds[i]),
-                       cumulative);
-      }
-      fmt::format_to(it, "cci_watch_update_seconds_bucket{{{},le=\"+Inf\"}} {}\n", label, h.count);
-      fmt::format_to(it, "cci_watch_update_seconds_sum{{{}}} {}\n", label, number(h.sum_seconds));
-      fmt::format_to(it, "cci_watch_update_seconds_count{{{}}} {}\n", label, h.count);
+      write_histogram(it, "cci_watch_update_seconds", label, kUpdateBucketBounds, h);
     }
   }
   auto gauge = [&](std::string_view name, std::string_view type, std::string_view help, auto value) {

@@ -274,6 +274,17 @@ Result<std::vector<std::string>> effective_excludes(store::IndexStore* live, con
   return out;
 }
 
+Status register_project(store::Registry& registry, const fs::path& root, const IndexReport& report, std::int64_t now) {
+  store::ProjectRecord project;
+  project.root = root.string();
+  project.name = root.filename().string();
+  project.db_path = report.db_path.string();
+  project.indexed_at = now;
+  project.files = report.files_total;
+  project.symbols = report.symbols;
+  return registry.upsert(project);
+}
+
 // Build files of runs that were killed: "<db>.build-<pid>" whose process is gone.
 void remove_stale_builds(const fs::path& db_path) {
   std::error_code ec;
@@ -687,14 +698,7 @@ Result<IndexReport> index_project(const fs::path& root_in, const IndexOptions& o
   }
   report.seconds_write = seconds_since(write_start);
 
-  store::ProjectRecord project;
-  project.root = root.string();
-  project.name = root.filename().string();
-  project.db_path = report.db_path.string();
-  project.indexed_at = now;
-  project.files = report.files_total;
-  project.symbols = report.symbols;
-  if (auto s = (*registry)->upsert(project); !s) return std::unexpected(s.error());
+  if (auto s = register_project(**registry, root, report, now); !s) return std::unexpected(s.error());
 
   report.seconds_total = seconds_since(start);
   report.peak_rss_bytes = peak_rss_bytes();
@@ -1438,14 +1442,7 @@ Result<IndexReport> update_paths(const fs::path& root_in, const std::vector<std:
   file_table_cache().put(report.db_path, generation, std::to_string(now), std::move(all_files));
   report.seconds_write = seconds_since(write_start);
 
-  store::ProjectRecord project;
-  project.root = root.string();
-  project.name = root.filename().string();
-  project.db_path = report.db_path.string();
-  project.indexed_at = now;
-  project.files = report.files_total;
-  project.symbols = report.symbols;
-  if (auto s = (*registry)->upsert(project); !s) return std::unexpected(s.error());
+  if (auto s = register_project(**registry, root, report, now); !s) return std::unexpected(s.error());
   report.seconds_total = seconds_since(start);
   log::debug("index: {}: updated {} files ({} re-resolved, {} removed) in {:.1f} ms, generation {}", root.string(),
              report.files_parsed, report.files_reresolved, report.files_removed, report.seconds_total * 1000,

@@ -130,15 +130,6 @@ Language sniff_shebang(int dirfd, const std::string& name) {
   return language_from_shebang(std::string_view(buf, static_cast<std::size_t>(n)));
 }
 
-std::string join_rel(std::string_view dir, std::string_view name) {
-  if (dir.empty()) return std::string(name);
-  std::string out;
-  out.reserve(dir.size() + 1 + name.size());
-  out.append(dir).push_back('/');
-  out.append(name);
-  return out;
-}
-
 std::size_t count_components(std::string_view rel) {
   return rel.empty() ? 0 : static_cast<std::size_t>(std::count(rel.begin(), rel.end(), '/')) + 1;
 }
@@ -150,7 +141,7 @@ LayerPtr load_dir_ignores(const Context& ctx, int dirfd, const std::string& rel,
     if (name == kGitignore ? !has_gitignore : !has_cciignore) continue;
     auto contents = read_small_file(dirfd, std::string(name).c_str());
     if (!contents) continue;
-    auto file = std::make_shared<const IgnoreFile>(join_rel(rel, name), rel, *contents);
+    auto file = std::make_shared<const IgnoreFile>(join_relative(rel, name), rel, *contents);
     if (ctx.collect_ignore_files) out.ignore_files.push_back(file);
     if (file->patterns().empty()) continue;
     layer = std::make_shared<const IgnoreLayer>(IgnoreLayer{std::move(file), std::move(layer)});
@@ -388,7 +379,7 @@ class Walker {
     std::string rel;
     for (const Entry& entry : entries) {
       name.assign(names, entry.offset, entry.length);
-      rel = join_rel(task.rel, name);
+      rel = join_relative(task.rel, name);
       const EntryOutcome outcome = handle_entry(ctx_, fd, name, rel, task.depth + 1, layer.get(), entry.type, out);
       if (!outcome.directory) continue;
       if (!outcome.reincluded) {
@@ -397,7 +388,7 @@ class Walker {
           continue;
         }
       }
-      std::string abs = join_rel(task.abs, name);
+      std::string abs = join_relative(task.abs, name);
       if (outcome.symlink) {
         if (is_ancestor(self.get(), outcome.st.st_dev, outcome.st.st_ino)) {
           out.skipped.push_back(SkippedFile{rel, SkipReason::SymlinkLoop, fmt::format("-> {}", link_target(fd, name))});
@@ -584,10 +575,10 @@ class DirRules {
     const IgnoreMatch match =
         lookup(ctx_.excludes.get(), parent_state.layer.get(), dir_rel, name, count_components(dir_rel), true);
     if (match.ignored()) return State{nullptr, true, match.describe()};
-    DirFd fd(join_rel(ctx_.root, dir_rel));
+    DirFd fd(join_relative(ctx_.root, dir_rel));
     std::string why;
     if (match.pattern == nullptr && contains(output_dir_names(), name)) {
-      DirFd parent_fd(join_rel(ctx_.root, parent));
+      DirFd parent_fd(join_relative(ctx_.root, parent));
       bool beside_manifest = false;
       for (std::string_view manifest : project_manifests()) {
         if (parent_fd.get() >= 0 && has_file(parent_fd.get(), manifest)) beside_manifest = true;
@@ -665,7 +656,7 @@ Result<ScanResult> scan_paths(const fs::path& root, const std::vector<std::strin
     const std::string dir_rel = slash == std::string::npos ? std::string() : rel.substr(0, slash);
     const std::string name = slash == std::string::npos ? rel : rel.substr(slash + 1);
     const DirRules::State& state = rules.state_for(dir_rel);
-    DirFd fd(join_rel(ctx.root, dir_rel));
+    DirFd fd(join_relative(ctx.root, dir_rel));
     if (fd.get() < 0) continue;  // the directory is gone: so is the file
     struct stat st {};
     if (::fstatat(fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // deleted
@@ -757,7 +748,7 @@ bool PathFilter::marker_changed(std::string_view rel) {
   if (name == kPyvenvCfg || name == kCachedirTag) {
     if (!dir.empty()) decided.push_back(dir);
   } else if (contains(project_manifests(), name)) {
-    for (std::string_view output : output_dir_names()) decided.push_back(join_rel(dir, output));
+    for (std::string_view output : output_dir_names()) decided.push_back(join_relative(dir, output));
   }
   for (const std::string& d : decided) {
     if (impl_->rules->verdict_changed(d)) {

@@ -321,6 +321,7 @@ struct IndexStore::Impl {
 
   Status migrate();
   Status remove_file_rows(FileId id);
+  Status insert_edges(std::span<const graph::Edge> edges);
   Status flush_fts();
   // A batch open on this connection must see its own symbols in FTS queries.
   Status sync_fts_for_query() {
@@ -932,6 +933,22 @@ Status IndexStore::Impl::flush_fts() {
   return {};
 }
 
+Status IndexStore::Impl::insert_edges(std::span<const graph::Edge> edges) {
+    CCI_STMT(ins, *this, Sql::InsertEdge);
+    for (const graph::Edge& e : edges) {
+      ins.bind(1, static_cast<std::int64_t>(e.source));
+      ins.bind(2, static_cast<std::int64_t>(e.target));
+      ins.bind(3, static_cast<std::int64_t>(e.kind));
+      ins.bind(4, static_cast<std::int64_t>(e.resolution));
+      ins.bind_text(5, e.target_name);
+      ins.bind_text(6, detail::last_component(e.target_name));
+      ins.bind(7, static_cast<std::int64_t>(e.line));
+      ins.bind(8, static_cast<std::int64_t>(e.col));
+      CCI_TRY(ins.run());
+    }
+  return {};
+}
+
 Status IndexStore::Impl::remove_file_rows(FileId id) {
   for (Sql step : {Sql::StashFtsDeletes, Sql::DropPendingInserts, Sql::DeleteSymbols, Sql::DeleteContent, Sql::DeleteExtract, Sql::DeleteFile}) {
     CCI_STMT(st, *this, step);
@@ -1060,18 +1077,7 @@ Status WriteBatch::replace_edges(std::span<const graph::Edge> edges) {
   return guarded(s, done_, "replace_edges", [&]() -> Status {
     CCI_TRY(s.db.exec(detail::kDropEdgeIndexes));
     CCI_TRY(s.db.exec("DELETE FROM edges"));
-    CCI_STMT(ins, s, Sql::InsertEdge);
-    for (const graph::Edge& e : edges) {
-      ins.bind(1, static_cast<std::int64_t>(e.source));
-      ins.bind(2, static_cast<std::int64_t>(e.target));
-      ins.bind(3, static_cast<std::int64_t>(e.kind));
-      ins.bind(4, static_cast<std::int64_t>(e.resolution));
-      ins.bind_text(5, e.target_name);
-      ins.bind_text(6, detail::last_component(e.target_name));
-      ins.bind(7, static_cast<std::int64_t>(e.line));
-      ins.bind(8, static_cast<std::int64_t>(e.col));
-      CCI_TRY(ins.run());
-    }
+    CCI_TRY(s.insert_edges(edges));
     return s.db.exec(detail::kCreateEdgeIndexes);
   });
 }
@@ -1303,21 +1309,7 @@ Result<std::vector<EdgeRecord>> WriteBatch::remove_edges_from(std::span<const Sy
 
 Status WriteBatch::add_edges(std::span<const graph::Edge> edges) {
   IndexStore::Impl& s = *store_;
-  return guarded(s, done_, "add_edges", [&]() -> Status {
-    CCI_STMT(ins, s, Sql::InsertEdge);
-    for (const graph::Edge& e : edges) {
-      ins.bind(1, static_cast<std::int64_t>(e.source));
-      ins.bind(2, static_cast<std::int64_t>(e.target));
-      ins.bind(3, static_cast<std::int64_t>(e.kind));
-      ins.bind(4, static_cast<std::int64_t>(e.resolution));
-      ins.bind_text(5, e.target_name);
-      ins.bind_text(6, detail::last_component(e.target_name));
-      ins.bind(7, static_cast<std::int64_t>(e.line));
-      ins.bind(8, static_cast<std::int64_t>(e.col));
-      CCI_TRY(ins.run());
-    }
-    return {};
-  });
+  return guarded(s, done_, "add_edges", [&]() { return s.insert_edges(edges); });
 }
 
 Status WriteBatch::remove_ranks(std::span<const SymbolId> ids) {

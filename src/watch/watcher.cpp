@@ -69,15 +69,6 @@ constexpr std::string_view kGitInfoDir = ".git/info";
 constexpr std::uint32_t kDirMask = IN_CREATE | IN_DELETE | IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_FROM | IN_MOVED_TO |
                                    IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK;
 
-std::string join_rel(std::string_view dir, std::string_view name) {
-  if (dir.empty()) return std::string(name);
-  std::string out;
-  out.reserve(dir.size() + 1 + name.size());
-  out.append(dir).push_back('/');
-  out.append(name);
-  return out;
-}
-
 std::string_view base_name(std::string_view rel) {
   const std::size_t slash = rel.rfind('/');
   return slash == std::string_view::npos ? rel : rel.substr(slash + 1);
@@ -126,7 +117,7 @@ struct Root {
 
   Root(fs::path p, scan::PathFilter f) : path(std::move(p)), abs(path.string()), filter(std::move(f)) {}
 
-  std::string absolute(std::string_view rel) const { return rel.empty() ? abs : join_rel(abs, rel); }
+  std::string absolute(std::string_view rel) const { return rel.empty() ? abs : join_relative(abs, rel); }
 };
 
 // One directory watch seen from one root. The kernel gives one wd per inode, so overlapping
@@ -436,9 +427,9 @@ struct Watcher::Impl {
         is_dir = ::fstatat(fd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
       }
       if (is_dir) {
-        subdirs.push_back(join_rel(rel, name));
+        subdirs.push_back(join_relative(rel, name));
       } else if (report) {
-        file_changed(root, join_rel(rel, name));
+        file_changed(root, join_relative(rel, name));
       }
     }
     ::closedir(dir);
@@ -546,7 +537,7 @@ struct Watcher::Impl {
       if (dir_rel.empty() && (mask & IN_MOVE_SELF) != 0) fail_root(root, "root directory moved or renamed");
       return;
     }
-    const std::string rel = join_rel(dir_rel, name);
+    const std::string rel = join_relative(dir_rel, name);
     if ((mask & IN_ISDIR) == 0) {
       file_changed(root, rel);
       return;
