@@ -515,6 +515,27 @@ Result<IndexReport> index_project(const fs::path& root_in, const IndexOptions& o
       candidates.push_back(&f);
   }
 
+  if (options.delta_reconcile && report.incremental && live) {
+    // Hand what changed to the watcher's path: stat-changed files, and indexed files the scan no
+    // longer lists (deleted, now ignored or unindexable).
+    std::vector<std::string> changed_paths;
+    changed_paths.reserve(candidates.size());
+    for (const scan::ScannedFile* f : candidates) changed_paths.push_back(f->path);
+    std::unordered_set<std::string_view> listed;
+    listed.reserve(scanned->files.size());
+    for (const auto& f : scanned->files) listed.insert(f.path);
+    for (const auto& [path, record] : existing)
+      if (!listed.contains(path)) changed_paths.push_back(path);
+    log::info("index: {}: reconcile found {} changed paths", root.string(), changed_paths.size());
+    live.reset();
+    project_lock->reset();  // update_paths takes it again
+    IndexOptions delta = options;
+    delta.delta_reconcile = false;  // its own fallback, if any, is a regular whole-project run
+    auto updated = update_paths(root, changed_paths, delta);
+    if (updated) updated->seconds_scan += report.seconds_scan;
+    return updated;
+  }
+
   // A first index or a forced one rewrites everything: it is built in a private file (no
   // journal, no WAL growing to the size of the index) and moved over the live one at the end.
   // Incremental runs update the live index in one WAL transaction.
@@ -785,8 +806,10 @@ constexpr std::size_t kMaxDefinersPerName = 64;
 // A name whose definition count stays above this after an edit cannot change how other files'
 // references to it resolve (unique-name needs exactly one), so they are not revisited.
 constexpr std::size_t kMaxDefinitionsForRevisit = 16;
-// Beyond this many other files to re-resolve, a whole-graph pass is cheaper and exact.
-constexpr std::size_t kMaxRevisitedFiles = 2000;
+// Beyond this many other files to re-resolve (a name that thousands of files call appeared or
+// went), small projects take an exact whole-graph pass; large ones only unbind the edges to
+// definitions that are gone, leaving by-name references to the next exact pass.
+constexpr std::size_t kMaxRevisitedFiles = 300;
 
 bool is_definition(SymbolKind kind) { return kind != SymbolKind::File && kind != SymbolKind::Import; }
 
@@ -1197,9 +1220,18 @@ Result<IndexReport> update_paths(const fs::path& root_in, const std::vector<std:
   }
   for (const store::FileRecord* record : gone) revisit.erase(record->id);
   for (FileId id : focus_files) revisit.erase(id);
+  log::debug("index: update of {}: {} changed, {} gone, {} symbols removed, {} names changed, {} files to revisit",
+             root.string(), changed.size(), gone.size(), removed_ids.size(), names_delta.size(), revisit.size());
+  bool revisit_skipped = false;
   if (revisit.size() > kMaxRevisitedFiles) {
-    batch->reset();
-    return whole_project_run(live, project_lock, fmt::format("{} files refer to the changed names", revisit.size()));
+    if (report.symbols <= options.exact_graph_max_symbols) {
+      batch->reset();
+      return whole_project_run(live, project_lock, fmt::format("{} files refer to the changed names", revisit.size()));
+    }
+    log::info("index: {}: {} files refer to the changed names; unbinding edges to removed definitions only",
+              root.string(), revisit.size());
+    revisit.clear();
+    revisit_skipped = true;
   }
   report.files_reresolved = revisit.size();
 
@@ -1231,6 +1263,12 @@ Result<IndexReport> update_paths(const fs::path& root_in, const std::vector<std:
   for (const store::FileRecord* record : gone)
     if (auto s = (*batch)->remove_file(record->id); !s) return std::unexpected(s.error());
   if (auto s = (*batch)->remove_ranks(removed_ids); !s) return std::unexpected(s.error());
+  std::vector<store::EdgeRecord> unbound;  // edges of unvisited files whose target went away
+  if (revisit_skipped) {
+    auto edges = (*batch)->unresolve_edges_to(removed_ids);
+    if (!edges) return std::unexpected(edges.error());
+    unbound = std::move(*edges);
+  }
 
   // Every file's record after this update: the cached table of the previous generation with the
   // changes applied (reading 56k rows would cost ~100 ms per update on the kernel).
@@ -1306,11 +1344,21 @@ Result<IndexReport> update_paths(const fs::path& root_in, const std::vector<std:
       const ParsedFile& parsed = *context.at(path);
       for (std::string& n : referenced_names(parsed)) names.insert(std::move(n));
       focus_languages.insert(parsed.language);
-      for (const Import& imp : parsed.imports) add_keys(imp.module);
+      for (const Import& imp : parsed.imports) {
+        if (parsed.language == Language::C || parsed.language == Language::Cpp) {
+          // An include names one file by its path's tail: only files with that basename can match.
+          const std::string_view module = imp.module;
+          const std::string_view base = module.substr(module.rfind('/') == std::string_view::npos ? 0 : module.rfind('/') + 1);
+          import_keys.emplace(base.substr(0, base.find('.')));
+        } else {
+          add_keys(imp.module);
+        }
+      }
       const std::size_t slash = path.rfind('/');
       focus_dirs.insert(slash == std::string::npos ? std::string_view() : std::string_view(path).substr(0, slash));
     }
     std::map<Language, std::vector<std::string>> too_common;
+    std::vector<FileId> to_load;
     for (const std::string& name : names) {
       auto definers = live->files_defining(name, kMaxDefinersPerName + 1);
       if (!definers) return std::unexpected(definers.error());
@@ -1319,8 +1367,47 @@ Result<IndexReport> update_paths(const fs::path& root_in, const std::vector<std:
         continue;
       }
       for (FileId id : *definers)
-        if (loaded_ids.insert(id).second)
-          if (auto s = load_into_context(id); !s) return std::unexpected(s.error());
+        if (loaded_ids.insert(id).second) to_load.push_back(id);
+    }
+    if (to_load.size() < 64) {
+      for (FileId id : to_load)
+        if (auto s = load_into_context(id); !s) return std::unexpected(s.error());
+    } else {
+      // Thousands of extractions (a branch switch): decoded on every worker, each with its own
+      // read connection. Definers are unchanged files (changed ones are in the context already),
+      // so the last committed state the readers see is the right one.
+      const std::size_t workers = std::min<std::size_t>(options.workers == 0 ? default_worker_count() : options.workers, 8);
+      std::vector<std::vector<ParsedFile>> parts(workers);
+      std::vector<std::optional<Error>> errors(workers);
+      std::vector<std::thread> threads;
+      for (std::size_t w = 0; w < workers; ++w) {
+        threads.emplace_back([&, w] {
+          auto reader = store::IndexStore::open(report.db_path, store::OpenMode::ReadOnly);
+          if (!reader) {
+            errors[w] = reader.error();
+            return;
+          }
+          for (std::size_t i = w; i < to_load.size(); i += workers) {
+            auto parsed = (*reader)->load_parsed(to_load[i]);
+            if (!parsed) {
+              errors[w] = parsed.error();
+              return;
+            }
+            slim_for_graph(*parsed);
+            parts[w].push_back(std::move(*parsed));
+          }
+        });
+      }
+      for (auto& t : threads) t.join();
+      for (auto& e : errors)
+        if (e) return std::unexpected(*e);
+      for (auto& part : parts) {
+        for (ParsedFile& parsed : part) {
+          if (context.contains(parsed.path)) continue;
+          loaded.push_back(std::move(parsed));
+          context[loaded.back().path] = &loaded.back();
+        }
+      }
     }
     // Stubs: files an import of a focus file may resolve to (its stem or its directory's name is
     // a segment of the import, as for "linux/slab.h", "pkg.util", "./view.js", Go and Java
@@ -1359,6 +1446,9 @@ Result<IndexReport> update_paths(const fs::path& root_in, const std::vector<std:
       if (!more) break;
     }
     report.seconds_graph = seconds_since(graph_start);
+    log::debug("index: {}: resolved {} focus files against {} loaded and {} stub files in {:.0f} ms ({} names)",
+              root.string(), focus_paths.size(), loaded.size(), stubs.size(), report.seconds_graph * 1000,
+              names.size());
     write_start = Clock::now();
     if (auto s = (*batch)->add_edges(edges); !s) return std::unexpected(s.error());
 
@@ -1381,6 +1471,7 @@ Result<IndexReport> update_paths(const fs::path& root_in, const std::vector<std:
       }
     };
     for (const auto& e : *removed_edges) count(e.source, e.target, e.kind, -1);
+    for (const auto& e : unbound) count(e.source, e.target, e.kind, -1);
     for (const auto& e : edges) count(e.source, e.target, e.kind, +1);
     for (const auto& ids : new_ids)
       for (SymbolId id : ids) deltas[id].id = id;  // a rank row for every new symbol
@@ -1397,6 +1488,7 @@ Result<IndexReport> update_paths(const fs::path& root_in, const std::vector<std:
       --kind_delta[std::string(to_string(e.kind))];
       unresolved_delta -= e.target == 0 ? 1 : 0;
     }
+    unresolved_delta += static_cast<std::ptrdiff_t>(unbound.size());
     for (const auto& e : edges) {
       ++kind_delta[std::string(to_string(e.kind))];
       unresolved_delta += e.target == 0 ? 1 : 0;
@@ -1444,6 +1536,9 @@ Result<IndexReport> update_paths(const fs::path& root_in, const std::vector<std:
 
   if (auto s = register_project(**registry, root, report, now); !s) return std::unexpected(s.error());
   report.seconds_total = seconds_since(start);
+  log::debug("index: {}: phases scan {:.0f} parse {:.0f} graph {:.0f} write {:.0f} ms", root.string(),
+            report.seconds_scan * 1000, report.seconds_parse * 1000, report.seconds_graph * 1000,
+            report.seconds_write * 1000);
   log::debug("index: {}: updated {} files ({} re-resolved, {} removed) in {:.1f} ms, generation {}", root.string(),
              report.files_parsed, report.files_reresolved, report.files_removed, report.seconds_total * 1000,
              generation);

@@ -45,6 +45,10 @@ struct IndexOptions {
   // re-rank of the whole graph in the same transaction; larger ones update only the edges into and
   // out of the changed files and carry ranks over (IndexReport::graph_exact = false).
   std::size_t exact_graph_max_symbols = 20'000;
+  // index_project() on an existing index: apply what the scan found changed through
+  // update_paths() instead of re-resolving the whole graph (the watcher's reconcile passes; ranks
+  // stay approximate on large projects). Off for `cci index`, which always leaves an exact graph.
+  bool delta_reconcile = false;
 };
 
 struct IndexReport {

@@ -1307,6 +1307,42 @@ Result<std::vector<EdgeRecord>> WriteBatch::remove_edges_from(std::span<const Sy
   return removed;
 }
 
+Result<std::vector<EdgeRecord>> WriteBatch::unresolve_edges_to(std::span<const SymbolId> targets) {
+  IndexStore::Impl& s = *store_;
+  std::vector<EdgeRecord> changed;
+  Status status = guarded(s, done_, "unresolve_edges_to", [&]() -> Status {
+    auto select = s.query("SELECT source, kind, resolution, line, col FROM edges WHERE target = ?1");
+    auto update = s.query(fmt::format("UPDATE edges SET target = 0, resolution = {} WHERE target = ?1",
+                                      static_cast<int>(Resolution::Unresolved)));
+    if (!select) return std::unexpected(select.error());
+    if (!update) return std::unexpected(update.error());
+    for (SymbolId target : targets) {
+      {
+        ResetGuard guard(**select);
+        (*select)->bind(1, static_cast<std::int64_t>(target));
+        while (true) {
+          auto row = (*select)->step();
+          if (!row) return std::unexpected(row.error());
+          if (!*row) break;
+          EdgeRecord e;
+          e.source = static_cast<SymbolId>((*select)->column_int(0));
+          e.target = target;
+          e.kind = static_cast<EdgeKind>((*select)->column_int(1));
+          e.resolution = static_cast<Resolution>((*select)->column_int(2));
+          e.line = static_cast<std::uint32_t>((*select)->column_int(3));
+          e.col = static_cast<std::uint32_t>((*select)->column_int(4));
+          changed.push_back(e);
+        }
+      }
+      (*update)->bind(1, static_cast<std::int64_t>(target));
+      CCI_TRY((*update)->run());
+    }
+    return {};
+  });
+  if (!status) return std::unexpected(status.error());
+  return changed;
+}
+
 Status WriteBatch::add_edges(std::span<const graph::Edge> edges) {
   IndexStore::Impl& s = *store_;
   return guarded(s, done_, "add_edges", [&]() { return s.insert_edges(edges); });

@@ -228,6 +228,9 @@ class WriteBatch {
   // Deletes every edge whose source is one of `sources`; returns them (target_name left empty).
   Result<std::vector<EdgeRecord>> remove_edges_from(std::span<const SymbolId> sources);
   Status add_edges(std::span<const graph::Edge> edges);
+  // Turns every edge to one of `targets` into an unresolved reference by name (target 0);
+  // returns the edges as they were (target_name left empty).
+  Result<std::vector<EdgeRecord>> unresolve_edges_to(std::span<const SymbolId> targets);
   Status remove_ranks(std::span<const SymbolId> ids);
   // Adds each delta to the symbol's in/out degree; a symbol without a rank row gets one with the
   // deltas as degrees, `pagerank_floor`, importance 0 and no tags (until the next exact rank).

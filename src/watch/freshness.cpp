@@ -307,11 +307,15 @@ struct FreshnessService::Impl {
     const auto started = SteadyClock::now();
     JobKind ran = job.kind;
     // nullopt: the project is no longer registered, so no pass ran.
+    // Reconcile passes scan the whole tree but apply what they find like a watcher batch (no
+    // whole-graph pass on a kernel-sized project); only the exact pass re-resolves everything.
     auto whole_project_pass = [&]() -> std::optional<Result<index::IndexReport>> {
       auto registered = still_registered(root);
       if (!registered) return Result<index::IndexReport>(std::unexpected(registered.error()));
       if (!*registered) return std::nullopt;
-      return run_indexer("index_project", [&] { return index::index_project(root, index_options); });
+      index::IndexOptions pass_options = index_options;
+      pass_options.delta_reconcile = job.kind != JobKind::Exact;
+      return run_indexer("index_project", [&] { return index::index_project(root, pass_options); });
     };
     std::optional<Result<index::IndexReport>> ran_outcome;
     if (job.kind == JobKind::Update) {

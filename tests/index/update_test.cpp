@@ -139,6 +139,46 @@ TEST_P(UpdatePathsTest, UnchangedContentDoesNotBumpTheGeneration) {
   EXPECT_EQ(touched->generation, first->generation);
 }
 
+// A definition that hundreds of files call goes away: on a large project the callers are not
+// re-resolved one by one; their edges are unbound, which is what a full index says too.
+TEST_P(UpdatePathsTest, ADefinitionManyFilesCallIsRemovedWithoutVisitingThemAll) {
+  if (exact()) GTEST_SKIP() << "the bound applies to projects above exact_graph_max_symbols";
+  repo_.write("lib/shared.py", "def shared():\n    return 1\n");
+  for (int i = 0; i < 320; ++i)
+    repo_.write("users/u" + std::to_string(i) + ".py",
+                "from lib.shared import shared\n\n\ndef use" + std::to_string(i) + "():\n    return shared()\n");
+  auto first = index::index_project(repo_.path(), options(live_data()));
+  ASSERT_TRUE(first.has_value()) << first.error().describe();
+  repo_.write("lib/shared.py", "def renamed():\n    return 1\n");
+  auto updated = apply_and_compare({"lib/shared.py"}, 1);
+  EXPECT_EQ(updated.files_reresolved, 0u);
+  EXPECT_EQ(updated.files_parsed, 1u);
+}
+
+// The watcher's reconcile pass: a whole-tree scan whose findings go through update_paths.
+TEST_P(UpdatePathsTest, DeltaReconcileFindsEveryChangeWithoutBeingTold) {
+  repo_.write_all(kRepo);
+  ASSERT_TRUE(index::index_project(repo_.path(), options(live_data())).has_value());
+  repo_.write("pkg/util.py",
+              "def assist(x):\n    return x + 1\n\n\ndef parse_http_request(text):\n    return assist(len(text))\n");
+  repo_.remove("web/view.js");
+  repo_.write("pkg/late.py", "def later_defined():\n    return 1\n");
+  index::IndexOptions reconcile = options(live_data());
+  reconcile.delta_reconcile = true;
+  auto updated = index::index_project(repo_.path(), reconcile);
+  ASSERT_TRUE(updated.has_value()) << updated.error().describe();
+  EXPECT_EQ(updated->files_parsed, 2u);
+  EXPECT_EQ(updated->files_removed, 1u);
+  EXPECT_EQ(updated->graph_exact, exact());
+  auto full = index::index_project(repo_.path(), options(home_.path() / "full"));
+  ASSERT_TRUE(full.has_value());
+  if (exact()) {
+    EXPECT_EQ(dump(updated->db_path), dump(full->db_path));
+  } else {
+    EXPECT_EQ(without_ranks(dump(updated->db_path)), without_ranks(dump(full->db_path)));
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, UpdatePathsTest, ::testing::Values(true, false),
                          [](const ::testing::TestParamInfo<bool>& param_info) { return param_info.param ? "Exact" : "Delta"; });
 
