@@ -309,6 +309,15 @@ void slim_for_graph(ParsedFile& parsed) {
   }
 }
 
+// Appends a file's stored extraction, reduced to what resolution and ranking read.
+Status load_for_graph(store::IndexStore& store, FileId id, std::vector<ParsedFile>& out) {
+  auto parsed = store.load_parsed(id);
+  if (!parsed) return std::unexpected(parsed.error());
+  slim_for_graph(*parsed);
+  out.push_back(std::move(*parsed));
+  return {};
+}
+
 // The graph-wide counts of a report as one meta value:
 // "files=N;partial=N;symbols=N;edges=N;unresolved=N;lang:python=N;...;edge:calls=N;..."
 std::string encode_summary(const IndexReport& r) {
@@ -668,12 +677,8 @@ Result<IndexReport> index_project(const fs::path& root_in, const IndexOptions& o
   if (graph_dirty) {
     ++generation;
     progress.report({Progress::Phase::Resolving, parse_progress.files_done, parse_progress.files_total, parse_progress.bytes_done}, true);
-    for (const store::FileRecord* record : unchanged) {
-      auto parsed = live->load_parsed(record->id);
-      if (!parsed) return std::unexpected(parsed.error());
-      slim_for_graph(*parsed);
-      all_parsed.push_back(std::move(*parsed));
-    }
+    for (const store::FileRecord* record : unchanged)
+      if (auto s = load_for_graph(*live, record->id, all_parsed); !s) return std::unexpected(s.error());
 
     if (auto s = resolve_and_write_graph(all_parsed, **batch, report, options, graph_start, write_start); !s)
       return std::unexpected(s.error());
@@ -1297,12 +1302,8 @@ Result<IndexReport> update_paths(const fs::path& root_in, const std::vector<std:
     // Small enough to re-resolve and re-rank everything: exact, like a full run.
     std::vector<ParsedFile> all_parsed;
     all_parsed.reserve(all_files->size());
-    for (const auto& [id, f] : *all_files) {
-      auto parsed = live->load_parsed(id);
-      if (!parsed) return std::unexpected(parsed.error());
-      slim_for_graph(*parsed);
-      all_parsed.push_back(std::move(*parsed));
-    }
+    for (const auto& [id, f] : *all_files)
+      if (auto s = load_for_graph(*live, id, all_parsed); !s) return std::unexpected(s.error());
     if (auto s = resolve_and_write_graph(all_parsed, **batch, report, options, graph_start, write_start); !s)
       return std::unexpected(s.error());
   } else {

@@ -1272,32 +1272,40 @@ Status WriteBatch::touch_file(FileId file_id, std::uint64_t size, std::int64_t m
   });
 }
 
+namespace {
+
+// The edges an incremental update is about to delete or rewrite, for its degree and count deltas:
+// `select` yields (source, target, kind, resolution, line, col) for the key bound as ?1.
+Status read_edges(Stmt& select, SymbolId key, std::vector<EdgeRecord>& out) {
+  ResetGuard guard(select);
+  select.bind(1, static_cast<std::int64_t>(key));
+  while (true) {
+    auto row = select.step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return {};
+    EdgeRecord e;
+    e.source = static_cast<SymbolId>(select.column_int(0));
+    e.target = static_cast<SymbolId>(select.column_int(1));
+    e.kind = static_cast<EdgeKind>(select.column_int(2));
+    e.resolution = static_cast<Resolution>(select.column_int(3));
+    e.line = static_cast<std::uint32_t>(select.column_int(4));
+    e.col = static_cast<std::uint32_t>(select.column_int(5));
+    out.push_back(e);
+  }
+}
+
+}  // namespace
+
 Result<std::vector<EdgeRecord>> WriteBatch::remove_edges_from(std::span<const SymbolId> sources) {
   IndexStore::Impl& s = *store_;
   std::vector<EdgeRecord> removed;
   Status status = guarded(s, done_, "remove_edges_from", [&]() -> Status {
-    auto select = s.query("SELECT target, kind, resolution, line, col FROM edges WHERE source = ?1");
+    auto select = s.query("SELECT source, target, kind, resolution, line, col FROM edges WHERE source = ?1");
     auto del = s.query("DELETE FROM edges WHERE source = ?1");
     if (!select) return std::unexpected(select.error());
     if (!del) return std::unexpected(del.error());
     for (SymbolId id : sources) {
-      {
-        ResetGuard guard(**select);
-        (*select)->bind(1, static_cast<std::int64_t>(id));
-        while (true) {
-          auto row = (*select)->step();
-          if (!row) return std::unexpected(row.error());
-          if (!*row) break;
-          EdgeRecord e;
-          e.source = id;
-          e.target = static_cast<SymbolId>((*select)->column_int(0));
-          e.kind = static_cast<EdgeKind>((*select)->column_int(1));
-          e.resolution = static_cast<Resolution>((*select)->column_int(2));
-          e.line = static_cast<std::uint32_t>((*select)->column_int(3));
-          e.col = static_cast<std::uint32_t>((*select)->column_int(4));
-          removed.push_back(e);
-        }
-      }
+      CCI_TRY(read_edges(**select, id, removed));
       (*del)->bind(1, static_cast<std::int64_t>(id));
       CCI_TRY((*del)->run());
     }
@@ -1311,29 +1319,13 @@ Result<std::vector<EdgeRecord>> WriteBatch::unresolve_edges_to(std::span<const S
   IndexStore::Impl& s = *store_;
   std::vector<EdgeRecord> changed;
   Status status = guarded(s, done_, "unresolve_edges_to", [&]() -> Status {
-    auto select = s.query("SELECT source, kind, resolution, line, col FROM edges WHERE target = ?1");
+    auto select = s.query("SELECT source, target, kind, resolution, line, col FROM edges WHERE target = ?1");
     auto update = s.query(fmt::format("UPDATE edges SET target = 0, resolution = {} WHERE target = ?1",
                                       static_cast<int>(Resolution::Unresolved)));
     if (!select) return std::unexpected(select.error());
     if (!update) return std::unexpected(update.error());
     for (SymbolId target : targets) {
-      {
-        ResetGuard guard(**select);
-        (*select)->bind(1, static_cast<std::int64_t>(target));
-        while (true) {
-          auto row = (*select)->step();
-          if (!row) return std::unexpected(row.error());
-          if (!*row) break;
-          EdgeRecord e;
-          e.source = static_cast<SymbolId>((*select)->column_int(0));
-          e.target = target;
-          e.kind = static_cast<EdgeKind>((*select)->column_int(1));
-          e.resolution = static_cast<Resolution>((*select)->column_int(2));
-          e.line = static_cast<std::uint32_t>((*select)->column_int(3));
-          e.col = static_cast<std::uint32_t>((*select)->column_int(4));
-          changed.push_back(e);
-        }
-      }
+      CCI_TRY(read_edges(**select, target, changed));
       (*update)->bind(1, static_cast<std::int64_t>(target));
       CCI_TRY((*update)->run());
     }
