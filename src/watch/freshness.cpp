@@ -32,6 +32,20 @@
 #include "store/registry.h"
 
 namespace cci::watch {
+namespace {
+
+// An update decodes thousands of stored extractions on a large project and frees them at once.
+// When the binary links mimalloc (the cci executable does), ask it to hand those pages back now
+// instead of keeping them cached: the daemon stays small between updates. Weak, so tests that
+// use the system allocator link without it.
+extern "C" void mi_collect(bool force) __attribute__((weak));
+
+void return_freed_memory() {
+  if (mi_collect != nullptr) mi_collect(true);
+}
+
+}  // namespace
+
 
 namespace fs = std::filesystem;
 using SteadyClock = std::chrono::steady_clock;
@@ -402,6 +416,7 @@ struct FreshnessService::Impl {
       log::warn("watch: {}: {} failed: {}", root.string(), kind_name(ran), outcome.error().describe());
     }
     if (options.on_update) options.on_update(root, outcome, kind_name(ran));
+    return_freed_memory();
   }
 
   void finish_locked(Project& project) {
