@@ -285,6 +285,17 @@ std::string lower_ascii(std::string_view s) {
 
 }  // namespace
 
+namespace {
+// A symbol row as stored, to tell what a new version of its file changed.
+struct StoredSymbolRow {
+  std::int64_t ordinal = 0, kind = 0, parent_id = 0;
+  std::uint32_t start_line = 0, start_col = 0, end_line = 0, end_col = 0;
+  bool exported = false;
+  std::string name, qualified_name, signature, doc, words;
+};
+
+}  // namespace
+
 struct IndexStore::Impl {
   Db db;
   OpenMode mode = OpenMode::ReadOnly;
@@ -322,6 +333,8 @@ struct IndexStore::Impl {
   Status migrate();
   Status remove_file_rows(FileId id);
   Status insert_edges(std::span<const graph::Edge> edges);
+  Status stash_symbol_fts(SymbolId id);
+  Status load_symbol_rows(FileId file_id, std::unordered_map<SymbolId, StoredSymbolRow>& out);
   Status flush_fts();
   // A batch open on this connection must see its own symbols in FTS queries.
   Status sync_fts_for_query() {
@@ -927,10 +940,56 @@ Status guarded(Store& s, bool done, std::string_view what, Body&& body) {
 
 }  // namespace
 
+Status IndexStore::Impl::load_symbol_rows(FileId file_id, std::unordered_map<SymbolId, StoredSymbolRow>& out) {
+  auto st = query(
+      "SELECT id, ordinal, kind, parent_id, start_line, start_col, end_line, end_col, exported, name, qualified_name, "
+      "signature, doc, words FROM symbols WHERE file_id = ?1");
+  if (!st) return std::unexpected(st.error());
+  Stmt& q = **st;
+  ResetGuard guard(q);
+  q.bind(1, static_cast<std::int64_t>(file_id));
+  while (true) {
+    auto row = q.step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return {};
+    StoredSymbolRow r;
+    r.ordinal = q.column_int(1);
+    r.kind = q.column_int(2);
+    r.parent_id = q.column_int(3);
+    r.start_line = static_cast<std::uint32_t>(q.column_int(4));
+    r.start_col = static_cast<std::uint32_t>(q.column_int(5));
+    r.end_line = static_cast<std::uint32_t>(q.column_int(6));
+    r.end_col = static_cast<std::uint32_t>(q.column_int(7));
+    r.exported = q.column_int(8) != 0;
+    r.name = q.column_text(9);
+    r.qualified_name = q.column_text(10);
+    r.signature = q.column_text(11);
+    r.doc = q.column_text(12);
+    r.words = q.column_text(13);
+    out.emplace(static_cast<SymbolId>(q.column_int(0)), std::move(r));
+  }
+}
+
 Status IndexStore::Impl::flush_fts() {
   CCI_TRY(db.exec(kFlushPending));
   pending_fts = 0;
   return {};
+}
+
+Status IndexStore::Impl::stash_symbol_fts(SymbolId id) {
+  // As StashFtsDeletes/DropPendingInserts, for one symbol: the FTS row it has now is deleted at
+  // the next flush with exactly these values; a queued insert of it is dropped (re-queued after).
+  auto stash = query("INSERT INTO temp.fts_pending_delete(id, words, name, qualified_name, path, signature, doc) "
+                     "SELECT s.id, s.words, s.name, s.qualified_name, " CCI_FTS_PATH ", s.signature, s.doc "
+                     "FROM symbols s JOIN files f ON f.id = s.file_id WHERE s.id = ?1 "
+                     "AND s.id NOT IN (SELECT id FROM temp.fts_pending_insert)");
+  auto drop = query("DELETE FROM temp.fts_pending_insert WHERE id = ?1");
+  if (!stash) return std::unexpected(stash.error());
+  if (!drop) return std::unexpected(drop.error());
+  (*stash)->bind(1, static_cast<std::int64_t>(id));
+  CCI_TRY((*stash)->run());
+  (*drop)->bind(1, static_cast<std::int64_t>(id));
+  return (*drop)->run();
 }
 
 Status IndexStore::Impl::insert_edges(std::span<const graph::Edge> edges) {
@@ -982,6 +1041,8 @@ Status WriteBatch::put_file(const FileRecord& file, const ParsedFile& parsed, st
     }
   }
 
+  bool same_file = false;
+  std::unordered_map<SymbolId, StoredSymbolRow> old_rows;
   return guarded(s, done_, "put_file", [&]() -> Status {
     // Replace any previous version, found by id or by path.
     {
@@ -998,7 +1059,19 @@ Status WriteBatch::put_file(const FileRecord& file, const ParsedFile& parsed, st
           previous.push_back(find.column_int(0));
         }
       }
-      for (FileId old : previous) CCI_TRY(s.remove_file_rows(old));
+      // A new version of the same file keeps its symbol rows where they did not change (see below):
+      // rewriting every row of a large file costs four B-tree updates each plus its FTS entries.
+      same_file = previous.size() == 1 && previous[0] == file_id;
+      if (same_file) {
+        CCI_TRY(s.load_symbol_rows(file_id, old_rows));
+        for (Sql step : {Sql::DeleteContent, Sql::DeleteExtract, Sql::DeleteFile}) {
+          CCI_STMT(st, s, step);
+          st.bind(1, static_cast<std::int64_t>(file_id));
+          CCI_TRY(st.run());
+        }
+      } else {
+        for (FileId old : previous) CCI_TRY(s.remove_file_rows(old));
+      }
     }
 
     CCI_STMT(ins_file, s, Sql::InsertFile);
@@ -1034,6 +1107,50 @@ Status WriteBatch::put_file(const FileRecord& file, const ParsedFile& parsed, st
           (parent > 0 && static_cast<std::size_t>(parent) < ids.size()) ? ids[static_cast<std::size_t>(parent)] : 0;
       detail::fts_words(sym.name, sym.qualified_name, s.words);
 
+      if (same_file) {
+        auto found = old_rows.find(ids[i]);
+        if (found != old_rows.end()) {
+          const StoredSymbolRow& o = found->second;
+          const bool text_same = o.name == sym.name && o.qualified_name == sym.qualified_name &&
+                                 o.signature == sym.signature && o.doc == sym.doc && o.words == s.words;
+          const bool place_same = o.ordinal == static_cast<std::int64_t>(i) && o.kind == static_cast<std::int64_t>(sym.kind) &&
+                                  o.parent_id == static_cast<std::int64_t>(parent_id) &&
+                                  o.start_line == sym.span.start_line && o.start_col == sym.span.start_col &&
+                                  o.end_line == sym.span.end_line && o.end_col == sym.span.end_col &&
+                                  o.exported == sym.exported;
+          old_rows.erase(found);
+          if (text_same && place_same) continue;
+          if (!text_same) CCI_TRY(s.stash_symbol_fts(ids[i]));
+          auto update = s.query(
+              "UPDATE symbols SET ordinal = ?2, kind = ?3, name = ?4, qualified_name = ?5, parent_id = ?6, start_line = ?7, "
+              "start_col = ?8, end_line = ?9, end_col = ?10, signature = ?11, doc = ?12, exported = ?13, words = ?14 "
+              "WHERE id = ?1");
+          if (!update) return std::unexpected(update.error());
+          Stmt& up = **update;
+          up.bind(1, static_cast<std::int64_t>(ids[i]));
+          up.bind(2, static_cast<std::int64_t>(i));
+          up.bind(3, static_cast<std::int64_t>(sym.kind));
+          up.bind_text(4, sym.name);
+          up.bind_text(5, sym.qualified_name);
+          up.bind(6, static_cast<std::int64_t>(parent_id));
+          up.bind(7, static_cast<std::int64_t>(sym.span.start_line));
+          up.bind(8, static_cast<std::int64_t>(sym.span.start_col));
+          up.bind(9, static_cast<std::int64_t>(sym.span.end_line));
+          up.bind(10, static_cast<std::int64_t>(sym.span.end_col));
+          up.bind_text(11, sym.signature);
+          up.bind_text(12, sym.doc);
+          up.bind(13, static_cast<std::int64_t>(sym.exported));
+          up.bind_text(14, s.words);
+          CCI_TRY(up.run());
+          if (!text_same) {
+            pending.bind(1, static_cast<std::int64_t>(ids[i]));
+            CCI_TRY(pending.run());
+            ++s.pending_fts;
+          }
+          continue;
+        }
+      }
+
       ins_symbol.bind(1, static_cast<std::int64_t>(ids[i]));
       ins_symbol.bind(2, static_cast<std::int64_t>(file_id));
       ins_symbol.bind(3, static_cast<std::int64_t>(i));
@@ -1061,8 +1178,16 @@ Status WriteBatch::put_file(const FileRecord& file, const ParsedFile& parsed, st
 
       pending.bind(1, static_cast<std::int64_t>(ids[i]));
       CCI_TRY(pending.run());
+      ++s.pending_fts;
     }
-    s.pending_fts += parsed.symbols.size();
+    // Symbols of the previous version that are gone.
+    for (const auto& [id, row] : old_rows) {
+      CCI_TRY(s.stash_symbol_fts(id));
+      auto del = s.query("DELETE FROM symbols WHERE id = ?1");
+      if (!del) return std::unexpected(del.error());
+      (*del)->bind(1, static_cast<std::int64_t>(id));
+      CCI_TRY((*del)->run());
+    }
     if (s.pending_fts >= kFtsFlushThreshold) return s.flush_fts();
     return {};
   });

@@ -75,6 +75,29 @@ class UpdatePathsTest : public ::testing::TestWithParam<bool> {
     const std::string a = dump(updated->db_path);
     const std::string b = dump(full->db_path);
     EXPECT_FALSE(a.empty());
+    {
+      // The FTS index agrees with the symbols it was updated from (rows kept, rewritten, dropped).
+      auto db = store::IndexStore::open(updated->db_path, store::OpenMode::ReadWrite);
+      EXPECT_TRUE(db.has_value());
+      if (db) {
+        auto ok = (*db)->integrity_check();
+        EXPECT_TRUE(ok.has_value()) << ok.error().describe();
+        // Every symbol is found by its own name, and only where it still exists.
+        auto live_hits = (*db)->search_symbols({.fts_query = "assist OR helper OR later_defined OR more"});
+        auto full_db = store::IndexStore::open(full->db_path, store::OpenMode::ReadOnly);
+        EXPECT_TRUE(live_hits.has_value() && full_db.has_value());
+        if (live_hits && full_db) {
+          auto full_hits = (*full_db)->search_symbols({.fts_query = "assist OR helper OR later_defined OR more"});
+          EXPECT_TRUE(full_hits.has_value());
+          std::vector<SymbolId> x, y;
+          for (const auto& h : *live_hits) x.push_back(h.symbol.id);
+          for (const auto& h : full_hits.value_or(std::vector<store::SymbolHit>{})) y.push_back(h.symbol.id);
+          std::sort(x.begin(), x.end());
+          std::sort(y.begin(), y.end());
+          EXPECT_EQ(x, y);
+        }
+      }
+    }
     if (exact()) {
       EXPECT_EQ(a, b);
     } else {
