@@ -1017,6 +1017,30 @@ Status IndexStore::Impl::remove_file_rows(FileId id) {
   return {};
 }
 
+namespace {
+
+// The parameters ?1..?15 of InsertSymbol (and of put_file's in-place update, numbered alike).
+void bind_symbol_row(Stmt& st, SymbolId id, FileId file_id, std::size_t ordinal, const Symbol& sym, SymbolId parent_id,
+                     std::string_view words) {
+  st.bind(1, static_cast<std::int64_t>(id));
+  st.bind(2, static_cast<std::int64_t>(file_id));
+  st.bind(3, static_cast<std::int64_t>(ordinal));
+  st.bind(4, static_cast<std::int64_t>(sym.kind));
+  st.bind_text(5, sym.name);
+  st.bind_text(6, sym.qualified_name);
+  st.bind(7, static_cast<std::int64_t>(parent_id));
+  st.bind(8, static_cast<std::int64_t>(sym.span.start_line));
+  st.bind(9, static_cast<std::int64_t>(sym.span.start_col));
+  st.bind(10, static_cast<std::int64_t>(sym.span.end_line));
+  st.bind(11, static_cast<std::int64_t>(sym.span.end_col));
+  st.bind_text(12, sym.signature);
+  st.bind_text(13, sym.doc);
+  st.bind(14, static_cast<std::int64_t>(sym.exported));
+  st.bind_text(15, words);
+}
+
+}  // namespace
+
 Status WriteBatch::put_file(const FileRecord& file, const ParsedFile& parsed, std::span<const SymbolId> ids,
                             std::string_view content) {
   IndexStore::Impl& s = *store_;
@@ -1121,26 +1145,15 @@ Status WriteBatch::put_file(const FileRecord& file, const ParsedFile& parsed, st
           old_rows.erase(found);
           if (text_same && place_same) continue;
           if (!text_same) CCI_TRY(s.stash_symbol_fts(ids[i]));
+          // Numbered as InsertSymbol's parameters (?2, the file, is the row's already), so one
+          // binder serves both.
           auto update = s.query(
-              "UPDATE symbols SET ordinal = ?2, kind = ?3, name = ?4, qualified_name = ?5, parent_id = ?6, start_line = ?7, "
-              "start_col = ?8, end_line = ?9, end_col = ?10, signature = ?11, doc = ?12, exported = ?13, words = ?14 "
-              "WHERE id = ?1");
+              "UPDATE symbols SET ordinal = ?3, kind = ?4, name = ?5, qualified_name = ?6, parent_id = ?7, start_line = ?8, "
+              "start_col = ?9, end_line = ?10, end_col = ?11, signature = ?12, doc = ?13, exported = ?14, words = ?15 "
+              "WHERE id = ?1 AND file_id = ?2");
           if (!update) return std::unexpected(update.error());
           Stmt& up = **update;
-          up.bind(1, static_cast<std::int64_t>(ids[i]));
-          up.bind(2, static_cast<std::int64_t>(i));
-          up.bind(3, static_cast<std::int64_t>(sym.kind));
-          up.bind_text(4, sym.name);
-          up.bind_text(5, sym.qualified_name);
-          up.bind(6, static_cast<std::int64_t>(parent_id));
-          up.bind(7, static_cast<std::int64_t>(sym.span.start_line));
-          up.bind(8, static_cast<std::int64_t>(sym.span.start_col));
-          up.bind(9, static_cast<std::int64_t>(sym.span.end_line));
-          up.bind(10, static_cast<std::int64_t>(sym.span.end_col));
-          up.bind_text(11, sym.signature);
-          up.bind_text(12, sym.doc);
-          up.bind(13, static_cast<std::int64_t>(sym.exported));
-          up.bind_text(14, s.words);
+          bind_symbol_row(up, ids[i], file_id, i, sym, parent_id, s.words);
           CCI_TRY(up.run());
           if (!text_same) {
             pending.bind(1, static_cast<std::int64_t>(ids[i]));
@@ -1151,21 +1164,7 @@ Status WriteBatch::put_file(const FileRecord& file, const ParsedFile& parsed, st
         }
       }
 
-      ins_symbol.bind(1, static_cast<std::int64_t>(ids[i]));
-      ins_symbol.bind(2, static_cast<std::int64_t>(file_id));
-      ins_symbol.bind(3, static_cast<std::int64_t>(i));
-      ins_symbol.bind(4, static_cast<std::int64_t>(sym.kind));
-      ins_symbol.bind_text(5, sym.name);
-      ins_symbol.bind_text(6, sym.qualified_name);
-      ins_symbol.bind(7, static_cast<std::int64_t>(parent_id));
-      ins_symbol.bind(8, static_cast<std::int64_t>(sym.span.start_line));
-      ins_symbol.bind(9, static_cast<std::int64_t>(sym.span.start_col));
-      ins_symbol.bind(10, static_cast<std::int64_t>(sym.span.end_line));
-      ins_symbol.bind(11, static_cast<std::int64_t>(sym.span.end_col));
-      ins_symbol.bind_text(12, sym.signature);
-      ins_symbol.bind_text(13, sym.doc);
-      ins_symbol.bind(14, static_cast<std::int64_t>(sym.exported));
-      ins_symbol.bind_text(15, s.words);
+      bind_symbol_row(ins_symbol, ids[i], file_id, i, sym, parent_id, s.words);
       if (Status st = ins_symbol.run(); !st) {
         if (st.error().code == ErrorCode::InvalidArgument) {
           return make_error(ErrorCode::InvalidArgument,
