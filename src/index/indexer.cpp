@@ -870,32 +870,32 @@ std::string stem_of(std::string_view path) {
 
 // A file reduced to what import resolution needs: its path, language and File symbol.
 ParsedFile file_stub(const store::FileRecord& record) {
-  ParsedFile stub;
-  stub.language = record.language;
-  stub.path = record.path;
-  stub.line_count = record.line_count;
+  ParsedFile reduced;
+  reduced.language = record.language;
+  reduced.path = record.path;
+  reduced.line_count = record.line_count;
   Symbol file;
   file.kind = SymbolKind::File;
   file.name = record.path.substr(record.path.rfind('/') == std::string::npos ? 0 : record.path.rfind('/') + 1);
   file.qualified_name = record.path;
   file.span = Span{1, 1, std::max<std::uint32_t>(record.line_count, 1), 1};
-  stub.symbols.push_back(std::move(file));
-  return stub;
+  reduced.symbols.push_back(std::move(file));
+  return reduced;
 }
 
 // Stands for the definitions of names with too many definers to load: two definitions of each
 // in a file no reference can reach by path, so the unique-name step sees them as ambiguous, as
 // it would with every definer loaded.
 ParsedFile ambiguity_stub(Language language, const std::vector<std::string>& names) {
-  ParsedFile stub;
-  stub.language = language;
-  stub.path = fmt::format("\x01" "cci-ambiguous/{}", to_string(language));
-  stub.line_count = 1;
+  ParsedFile marker;
+  marker.language = language;
+  marker.path = fmt::format("\x01" "cci-ambiguous/{}", to_string(language));
+  marker.line_count = 1;
   Symbol file;
   file.kind = SymbolKind::File;
-  file.name = stub.path;
-  file.qualified_name = stub.path;
-  stub.symbols.push_back(std::move(file));
+  file.name = marker.path;
+  file.qualified_name = marker.path;
+  marker.symbols.push_back(std::move(file));
   for (const std::string& name : names) {
     for (int copy = 0; copy < 2; ++copy) {
       Symbol def;
@@ -903,10 +903,10 @@ ParsedFile ambiguity_stub(Language language, const std::vector<std::string>& nam
       def.name = name;
       def.qualified_name = fmt::format("\x01{}{}", copy, name);
       def.span = Span{1, 1, 1, 1};
-      stub.symbols.push_back(std::move(def));
+      marker.symbols.push_back(std::move(def));
     }
   }
-  return stub;
+  return marker;
 }
 
 }  // namespace
