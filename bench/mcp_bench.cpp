@@ -15,11 +15,15 @@
 // response). All clients of a run start together; requests/s = all calls / wall time of the run.
 // The servers are started by this program (stdio: one process per client, as hosts launch it;
 // network: one `--listen 127.0.0.1:0` process all clients connect to). CCI_HOME comes from the
-// environment, so the caller chooses which index is read. Output: a table on stdout and, with
-// --json, the figures as JSON.
+// environment, so the caller chooses which index is read. Requests are serialised before the
+// clock starts and answers are checked without a full parse, so the client side costs as little
+// as it can of the cores it shares with the server; the CPU time per call of both sides (this
+// process, and the one server process of a run: the daemon or `--listen`) is reported too.
+// Output: a table on stdout and, with --json, the figures as JSON.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -122,11 +126,27 @@ std::string search_message(std::int64_t id, const std::string& term) {
 
 // A response must carry our id and a successful, non-error tool result; anything else means the
 // benchmark is not measuring what it claims (e.g. the project is not indexed).
-void check_response(const std::string& text, std::int64_t id) {
+void check_response_parsed(const std::string& text, std::int64_t id) {
   const Json j = Json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.contains("id") || j["id"] != id) die("unexpected message: " + text.substr(0, 300));
   if (!j.contains("result")) die("error response: " + text.substr(0, 300));
   if (j["result"].value("isError", false)) die("tool error: " + text.substr(0, 500));
+}
+
+// The same check without parsing a whole result (the client shares the machine with the server,
+// so a full parse per call would be measured as server throughput lost). Our servers write
+// compact JSON with sorted keys, so a well-formed answer starts with {"id":N,"jsonrpc":"2.0",
+// "result":{ and a raw "isError":true can only be the result's own flag (inside a string the
+// quotes would be escaped). Anything else gets the full parse and its diagnostics.
+void check_response(const std::string& text, std::int64_t id) {
+  const std::string head = "{\"id\":" + std::to_string(id) + ",\"jsonrpc\":\"2.0\",\"result\":{";
+  static const std::string kIsError = "\"isError\":true";
+  static const std::boyer_moore_horspool_searcher kFindIsError(kIsError.begin(), kIsError.end());
+  if (text.size() > head.size() && text.compare(0, head.size(), head) == 0 && text.back() == '}' &&
+      std::search(text.begin(), text.end(), kFindIsError) == text.end()) {
+    return;
+  }
+  check_response_parsed(text, id);
 }
 
 // One client: a connection with an initialised session that does blocking round trips.
@@ -491,6 +511,8 @@ struct Figures {
   double p50_ms = 0, p90_ms = 0, p99_ms = 0, max_ms = 0, mean_ms = 0;
   double requests_per_s = 0;
   double wall_s = 0;
+  double client_cpu_us = 0;  // CPU per call of this benchmark process (all client threads)
+  double server_cpu_us = 0;  // CPU per call of the server process, when one process serves all
 };
 
 double percentile(std::vector<double>& sorted, double p) {
@@ -499,8 +521,34 @@ double percentile(std::vector<double>& sorted, double p) {
   return sorted[std::min(index, sorted.size() - 1)];
 }
 
+// CPU time (user + system) of this process, or of another one from /proc/<pid>/stat: what the
+// client side and the server spent on the timed calls (they share the machine's cores).
+double process_cpu_seconds(long pid = 0) {
+  if (pid == 0) {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+  }
+  const std::string stat = read_text("/proc/" + std::to_string(pid) + "/stat");
+  const auto close_paren = stat.rfind(')');  // the command name may contain spaces
+  if (close_paren == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(close_paren + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; fields >> field; ++i) {  // field 3 is the state; utime is 14, stime 15
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) {
+      stime = std::stoull(field);
+      break;
+    }
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// `server_pid`: the process answering (0 = not measured, e.g. one process per client).
 Figures run(const Options& options, const std::string& transport, int clients,
-            const std::function<std::unique_ptr<Client>()>& connect) {
+            const std::function<std::unique_ptr<Client>()>& connect, long server_pid = 0) {
   std::vector<std::vector<double>> samples(static_cast<std::size_t>(clients));
   std::barrier ready(clients + 1);
   std::barrier done(clients + 1);
@@ -517,11 +565,17 @@ Figures run(const Options& options, const std::string& transport, int clients,
       }
       auto& mine = samples[static_cast<std::size_t>(c)];
       mine.reserve(static_cast<std::size_t>(options.requests));
+      // Serialised before the clock starts: building requests is the host's cost, not the path's.
+      std::vector<std::string> messages;
+      messages.reserve(static_cast<std::size_t>(options.requests));
+      for (int i = 0; i < options.requests; ++i) {
+        const std::int64_t n = id + i;
+        messages.push_back(search_message(n, terms[static_cast<std::size_t>(n + c) % terms.size()]));
+      }
       ready.arrive_and_wait();
       for (int i = 0; i < options.requests; ++i, ++id) {
-        const std::string message = search_message(id, terms[static_cast<std::size_t>(id + c) % terms.size()]);
         const auto start = Clock::now();
-        const std::string response = client->call(message);
+        const std::string response = client->call(messages[static_cast<std::size_t>(i)]);
         mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
         check_response(response, id);
       }
@@ -529,9 +583,13 @@ Figures run(const Options& options, const std::string& transport, int clients,
     });
   }
   ready.arrive_and_wait();
+  const double client_cpu_before = process_cpu_seconds();
+  const double server_cpu_before = server_pid > 0 ? process_cpu_seconds(server_pid) : 0;
   const auto start = Clock::now();
   done.arrive_and_wait();
   const double wall = std::chrono::duration<double>(Clock::now() - start).count();
+  const double client_cpu = process_cpu_seconds() - client_cpu_before;
+  const double server_cpu = server_pid > 0 ? process_cpu_seconds(server_pid) - server_cpu_before : 0;
   for (auto& t : threads) t.join();
 
   std::vector<double> all;
@@ -550,6 +608,10 @@ Figures run(const Options& options, const std::string& transport, int clients,
   f.mean_ms = all.empty() ? 0 : sum / static_cast<double>(all.size());
   f.wall_s = wall;
   f.requests_per_s = static_cast<double>(all.size()) / wall;
+  if (!all.empty()) {
+    f.client_cpu_us = client_cpu * 1e6 / static_cast<double>(all.size());
+    if (server_pid > 0) f.server_cpu_us = server_cpu * 1e6 / static_cast<double>(all.size());
+  }
   return f;
 }
 
@@ -642,9 +704,10 @@ Json ripgrep(const Options& options) {
 }
 
 void print_figures(const Options& options, const Figures& f) {
-  std::printf("%-9s %-17s clients %2d  p50 %8.3f ms  p90 %8.3f ms  p99 %8.3f ms  max %8.2f ms  %9.0f req/s\n",
+  std::printf("%-9s %-17s clients %2d  p50 %8.3f ms  p90 %8.3f ms  p99 %8.3f ms  max %8.2f ms  %9.0f req/s"
+              "  cpu/call client %6.1f us server %6.1f us\n",
               options.name.c_str(), f.transport.c_str(), f.clients, f.p50_ms, f.p90_ms, f.p99_ms, f.max_ms,
-              f.requests_per_s);
+              f.requests_per_s, f.client_cpu_us, f.server_cpu_us);
   std::fflush(stdout);
 }
 
@@ -703,7 +766,11 @@ int main(int argc, char** argv) {
       } else {
         die("unknown transport " + transport);
       }
-      results.push_back(run(transport == "stdio-per-request" ? fresh : options, transport, clients, connect));
+      // The one process answering every client of the run, whose CPU is measured.
+      long server_pid = 0;
+      if (transport == "websocket" || transport == "http") server_pid = network->child.pid;
+      if (transport == "daemon-ws" || transport == "client-lib" || transport.starts_with("proxy-")) server_pid = daemon->pid;
+      results.push_back(run(transport == "stdio-per-request" ? fresh : options, transport, clients, connect, server_pid));
       print_figures(options, results.back());
     }
   }
@@ -745,7 +812,8 @@ int main(int argc, char** argv) {
     for (const auto& f : results) {
       runs.push_back({{"transport", f.transport}, {"clients", f.clients}, {"calls", f.calls},
                       {"p50_ms", f.p50_ms}, {"p90_ms", f.p90_ms}, {"p99_ms", f.p99_ms}, {"max_ms", f.max_ms},
-                      {"mean_ms", f.mean_ms}, {"requests_per_s", f.requests_per_s}, {"wall_s", f.wall_s}});
+                      {"mean_ms", f.mean_ms}, {"requests_per_s", f.requests_per_s}, {"wall_s", f.wall_s},
+                      {"client_cpu_us_per_call", f.client_cpu_us}, {"server_cpu_us_per_call", f.server_cpu_us}});
     }
     Json out = {{"corpus", options.name},
                 {"project", options.project},

@@ -21,6 +21,10 @@
 #   pystdlib has fewer, so all of its indexed candidates) until every new name is searchable and
 #   nothing is pending, then back. Corpus files are restored exactly (contents and mtimes).
 #   Results: bench/results/watch-<timestamp>.json.
+#        bench/run.sh --search [--corpus ...]
+#   --search: search_code's query alone (bench/search_bench.cpp), SQL (FTS5) against the daemon's
+#   in-memory SymbolIndex on the same index in one process, plus the SymbolIndex's build time and
+#   size; every page is compared between the two. Results: bench/results/search-<timestamp>.json.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 runs=5
@@ -29,6 +33,7 @@ corpus=all
 mcp=0
 daemon=0
 watch=0
+search=0
 requests=2000
 edits=50
 branch_files=1000
@@ -37,6 +42,7 @@ while (($#)); do
     --mcp) mcp=1; shift ;;
     --daemon) daemon=1; shift ;;
     --watch) watch=1; shift ;;
+    --search) search=1; shift ;;
     --edits) edits=$2; shift 2 ;;
     --branch-files) branch_files=$2; shift 2 ;;
     --requests) requests=$2; shift 2 ;;
@@ -177,6 +183,39 @@ for r in results:
 print(f"\nwrote {out}")
 PY
   rm -f "${parts[@]}"
+  exit 0
+fi
+
+if ((search)); then
+  cci=$here/build/bench/tools/cci/cci
+  homes=${CCI_BENCH_HOME:-$here/build/bench-home}
+  declare -A search_terms=(
+    [pystdlib]=parse,HTTPConnection,urlopen,read,write,socket,thread,lock,json,decode,encode,path,request,format,open,close,get_all,a
+    [linux]=kmalloc,spin_lock_irqsave,ext4_readdir,mutex_lock,kfree,copy_from_user,schedule_timeout,pci_enable_device,read,init,lock,alloc
+  )
+  names=(pystdlib linux)
+  [[ $corpus == all ]] || names=("$corpus")
+  stamp=$(date +%Y%m%d-%H%M%S)
+  mkdir -p "$here/bench/results"
+  out=$here/bench/results/search-$stamp.json
+  echo "{" >"$out"
+  first=1
+  for name in "${names[@]}"; do
+    export CCI_HOME=$homes/$name
+    mkdir -p "$CCI_HOME"
+    "$cci" index "$corpora/$name" --quiet >/dev/null
+    db=$("$cci" projects list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["projects"][0]["database"])')
+    part=$(mktemp)
+    echo "== $name"
+    "$here/build/bench/bench/search_bench" --db "$db" --terms "${search_terms[$name]}" --rounds 20 --json "$part"
+    ((first)) || echo "," >>"$out"
+    first=0
+    printf '"%s": ' "$name" >>"$out"
+    cat "$part" >>"$out"
+    rm -f "$part"
+  done
+  echo "}" >>"$out"
+  echo "wrote $out"
   exit 0
 fi
 

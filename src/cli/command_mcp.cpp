@@ -126,6 +126,7 @@ int serve(const GlobalOptions& global, const McpOptions& options) {
   mcp::CodeToolsOptions tools;
   tools.data_dir = data_dir();
   tools.result_cache_bytes = options.cache_mb << 20;
+  tools.memory_search_index = true;
   mcp::CodeServer code = mcp::make_code_server(std::move(server_options), std::move(tools));
   mcp::Server& server = *code.server;
 

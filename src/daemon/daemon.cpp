@@ -365,6 +365,7 @@ RunOutcome run_daemon(DaemonOptions options, int ready_fd) {
   tools_options.result_cache_bytes = options.result_cache_bytes;
   tools_options.max_open_connections = options.max_open_connections;
   tools_options.freshness = live->freshness;
+  tools_options.memory_search_index = true;
   mcp::CodeServer code = mcp::make_code_server(std::move(server_options), std::move(tools_options));
   live->server = code.server.get();
   live->tool_stats = code.stats;

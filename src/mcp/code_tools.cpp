@@ -27,6 +27,8 @@
 #include "core/paths.h"
 #include "index/indexer.h"
 #include "scan/scanner.h"
+#include "mcp/search_indexes.h"
+#include "mcp/tool_call.h"
 #include "search/searcher.h"
 #include "watch/freshness.h"
 
@@ -442,8 +444,13 @@ Json input_schema(Json properties, std::vector<std::string> required = {}) {
   return j;
 }
 
+// Strict: a field the tool returns but does not declare here fails clients that validate
+// structuredContent (the TypeScript SDK does), so every object lists all it may carry.
 Json output_schema(Json properties, std::vector<std::string> required) {
-  return {{"type", "object"}, {"properties", std::move(properties)}, {"required", std::move(required)}};
+  return {{"type", "object"},
+          {"properties", std::move(properties)},
+          {"required", std::move(required)},
+          {"additionalProperties", false}};
 }
 
 Json counts_schema(std::string description) {
@@ -500,19 +507,23 @@ ToolAnnotations query_annotations() {
 // Result cache
 // ================================================================================================
 
-// Results of the read-only index queries, LRU-bounded by (approximate) bytes. Keys carry the
-// index's identity and stamp (Tools::cached), so an entry is never found again once the index it
-// was computed from has changed; stale entries simply age out. Entries are immutable and shared,
-// so the lock only covers list and map surgery, never copying a result.
+// Results of the read-only index queries, LRU-bounded by bytes. Keys carry the index's identity
+// and stamp (Tools::call), so an entry is never found again once the index it was computed from
+// has changed; stale entries simply age out. An entry is the result serialised (the tools/call
+// result object without _meta, ToolResult::serialized): a hit is answered without copying or
+// serialising a JSON tree, and the text is what the entry costs to keep. Entries are immutable
+// and shared, so the lock only covers list and map surgery.
 class ResultCache {
  public:
+  using Text = std::shared_ptr<const std::string>;
   explicit ResultCache(std::size_t max_bytes) : max_bytes_(max_bytes) {}
 
-  std::shared_ptr<const ToolResult> find(const std::string& key) {
+  // `count_miss` false: a probe whose miss is counted by the lookup that follows it.
+  Text find(const std::string& key, bool count_miss = true) {
     std::lock_guard lock(mutex_);
     const auto it = index_.find(key);
     if (it == index_.end()) {
-      ++misses_;
+      if (count_miss) ++misses_;
       return nullptr;
     }
     ++hits_;
@@ -520,12 +531,9 @@ class ResultCache {
     return it->second->result;
   }
 
-  void insert(std::string key, ToolResult result) {
-    // Sized outside the lock: content and structured dumps are what the result costs to keep.
-    const std::size_t bytes = key.size() + result.content.dump().size() +
-                              (result.structured ? result.structured->dump().size() : 0) + kEntryOverhead;
+  void insert(std::string key, Text shared) {
+    const std::size_t bytes = key.size() + shared->size() + kEntryOverhead;
     if (bytes > max_bytes_) return;  // would evict everything and still not fit
-    auto shared = std::make_shared<const ToolResult>(std::move(result));
     std::list<Entry> evicted;  // destroyed after the lock is released
     std::lock_guard lock(mutex_);
     if (const auto it = index_.find(key); it != index_.end()) {
@@ -573,7 +581,7 @@ class ResultCache {
 
   struct Entry {
     std::string key;
-    std::shared_ptr<const ToolResult> result;
+    Text result;
     std::size_t bytes = 0;
   };
 
@@ -624,7 +632,10 @@ class Tools {
       : service_(std::move(service)),
         max_chars_(std::max<std::size_t>(1000, options.max_result_chars)),
         cache_(options.result_cache_bytes > 0 ? std::make_unique<ResultCache>(options.result_cache_bytes) : nullptr),
-        freshness_(std::move(options.freshness)) {}
+        freshness_(std::move(options.freshness)),
+        search_indexes_(options.memory_search_index
+                            ? std::make_unique<SearchIndexes>(service_, SearchIndexes::Options{})
+                            : nullptr) {}
 
   CodeToolsStats stats() const;
 
@@ -637,6 +648,9 @@ class Tools {
   // tool (a read-only index query through the result cache when `cacheable`), and stamps the
   // result's _meta with the index generation it came from and the changes still pending.
   Result<ToolResult> call(ToolContext& ctx, std::string_view tool, Query query, bool cacheable);
+  // ToolSpec::answer_at_once of the cached tools: call()'s answer when it is a result cache hit
+  // that can be given on the receiving thread (see the definition); nullopt otherwise.
+  std::optional<ToolResult> answer_from_cache(ToolContext& ctx, std::string_view tool);
   // index_codebase with the job counters around it.
   Result<ToolResult> counted_index_codebase(ToolContext& ctx);
 
@@ -683,6 +697,7 @@ class Tools {
   std::size_t max_chars_;
   std::unique_ptr<ResultCache> cache_;  // null: caching off
   std::shared_ptr<watch::FreshnessService> freshness_;  // null: nothing is watched
+  std::unique_ptr<SearchIndexes> search_indexes_;        // null: search_code always asks SQL
   std::atomic<std::size_t> index_jobs_running_{0};
   std::atomic<std::uint64_t> index_jobs_total_{0};
 };
@@ -709,6 +724,19 @@ std::optional<std::int64_t> parse_generation(std::string_view text) {
   return n;
 }
 
+// A serialised result (ToolResult::serialized) as a value again, to be changed (pending note).
+ToolResult parse_tool_result(const std::string& text, std::optional<Json> meta) {
+  Json whole = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!whole.is_object()) return ToolResult::error("internal error: unreadable cached result");
+  ToolResult result;
+  if (auto content = whole.find("content"); content != whole.end()) result.content = std::move(*content);
+  if (auto structured = whole.find("structuredContent"); structured != whole.end())
+    result.structured = std::move(*structured);
+  result.is_error = whole.value("isError", false);
+  result.meta = std::move(meta);
+  return result;
+}
+
 // "note: 3 changed files are being re-indexed; results are from generation 7", as the last line
 // of the result's text, so a model reading only the text knows the answer may lag the disk.
 void append_pending_note(ToolResult& result, std::size_t pending, std::int64_t generation) {
@@ -723,6 +751,50 @@ void append_pending_note(ToolResult& result, std::size_t pending, std::int64_t g
     return;
   }
   result.content.push_back(Json{{"type", "text"}, {"text", std::move(note)}});
+}
+
+// A result cache key. The requested directory (the session's default when project_path is
+// absent or relative) is part of it: it picks the project, and relative arguments are read
+// against it.
+std::string cache_key(std::string_view tool, const IndexStamp& stamp, const fs::path& requested, const Json& args) {
+  return fmt::format("{}\n{}\n{}:{}\n{}\n{}\n{}\n{}", tool, stamp.db_path, stamp.device, stamp.inode,
+                     stamp.generation, stamp.indexed_at, requested.string(), args.dump());
+}
+
+// Every result's _meta: the index generation it was computed from and the changes not in it yet.
+Json result_meta(std::int64_t generation, std::size_t pending) {
+  return Json{{"cci/indexGeneration", generation}, {"cci/pendingChanges", pending}};
+}
+
+// The same answer call() would give, read the same way as its cache lookup, but only when that is
+// a hit and giving it takes no step that may block or work hard: the session's directory must be
+// known without asking the client, the project already watched, and no change pending (the note
+// rewrites the result). Anything else is left to call() on a worker. The stamp is read through
+// this thread's own connection, opened on first use.
+std::optional<ToolResult> Tools::answer_from_cache(ToolContext& ctx, std::string_view tool) {
+  if (!cache_) return std::nullopt;
+  auto given = get_string(args_of(ctx), "project_path");
+  if (!given) return std::nullopt;
+  fs::path path(*given);
+  if (given->empty() || path.is_relative()) {
+    auto base = ctx.known_project_path();
+    if (!base) return std::nullopt;
+    path = given->empty() ? std::move(*base) : *base / path;
+  }
+  auto project = service_->resolve(path);
+  if (!project) return std::nullopt;
+  if (freshness_) {
+    const auto status = freshness_->status(project->root);
+    if (!status || status->pending_paths > 0) return std::nullopt;
+  }
+  auto stamp = read_stamp(*service_, *project);
+  if (!stamp) return std::nullopt;
+  auto hit = cache_->find(cache_key(tool, *stamp, path, args_of(ctx)), /*count_miss=*/false);
+  if (!hit) return std::nullopt;
+  ToolResult result;
+  result.serialized = std::move(hit);
+  result.meta = result_meta(parse_generation(stamp->generation).value_or(0), 0);
+  return result;
 }
 
 Result<ToolResult> Tools::call(ToolContext& ctx, std::string_view tool, Query query, bool cacheable) {
@@ -746,42 +818,56 @@ Result<ToolResult> Tools::call(ToolContext& ctx, std::string_view tool, Query qu
   // indexing, so its own run and a reconcile pass do not race over the same index.
   if (project && freshness_) freshness_->watch_project(project->root);
 
+  std::optional<std::string> generation;  // the index the result was computed from, when known
+  ToolResult result;
+  const bool caching = cacheable && cache_ && project;
+  const auto key_of = [&](const IndexStamp& stamp) { return cache_key(tool, stamp, *path, args_of(ctx)); };
+  // A hit needs nothing from the index but its stamp, so it is looked up before a snapshot is
+  // pinned (pinning costs more than the rest of a hit). Its two reads may straddle a commit; the
+  // pair then names either a state no result was stored under (a miss) or a state that really
+  // had that generation and indexed_at, whose result the entry is: a hit is always answered, and
+  // labelled, as of one committed index.
+  bool answered = false;
+  if (caching) {
+    if (auto stamp = read_stamp(*service_, *project)) {
+      if (auto hit = cache_->find(key_of(*stamp))) {
+        result.serialized = std::move(hit);
+        generation = std::move(stamp->generation);
+        answered = true;
+      }
+    }
+  }
+
   // Every read of the call (stamp, query, generation) answers from one committed index: an update
   // committing meanwhile is not seen halfway, and the generation reported is the one answered from.
   std::shared_ptr<store::IndexStore> pinned;
   store::ReadSnapshot snapshot;
-  if (project && !indexing) {
+  if (!answered && project && !indexing) {
     if (auto opened = service_->open(*project)) {
       pinned = std::move(*opened);
       if (auto pinned_snapshot = pinned->read_snapshot()) snapshot = std::move(*pinned_snapshot);
     }
   }
-
-  std::optional<std::string> generation;  // the index the result was computed from, when known
-  ToolResult result;
-  std::optional<IndexStamp> before;
-  if (cacheable && cache_ && project) {
-    if (auto stamp = read_stamp(*service_, *project)) before = std::move(*stamp);
-  }
-  if (before) {
-    // The requested directory (the session's default when project_path is absent or relative)
-    // is part of the key too: it picks the project, and relative arguments are read against it.
-    std::string key = fmt::format("{}\n{}\n{}:{}\n{}\n{}\n{}\n{}", tool, before->db_path, before->device, before->inode,
-                                  before->generation, before->indexed_at, path->string(), args_of(ctx).dump());
-    if (auto hit = cache_->find(key)) {
-      result = *hit;
-      generation = before->generation;
-    } else {
-      result = as_tool_result([&] { return (this->*query)(ctx); });
+  if (!answered) {
+    std::optional<IndexStamp> before;
+    if (caching) {
+      if (auto stamp = read_stamp(*service_, *project)) before = std::move(*stamp);
+    }
+    result = as_tool_result([&] { return (this->*query)(ctx); });
+    if (before) {
       // Kept only if the index did not move while the query ran: then every read it made saw
       // the stamp the key names (a commit in between would have changed it).
       // (The snapshot pins it, unless a full re-index replaced the file and the connection.)
       auto after = read_stamp(*service_, *project);
       if (after) generation = after->generation;
-      if (!result.is_error && after && *after == *before) cache_->insert(std::move(key), result);
+      if (!result.is_error && after && *after == *before) {
+        // Serialised once: the entry, and this answer (the session sends the text as it is).
+        auto text = std::make_shared<const std::string>(detail::tool_result_text(std::move(result)));
+        result = ToolResult{};
+        result.serialized = text;
+        cache_->insert(key_of(*before), std::move(text));
+      }
     }
-  } else {
-    result = as_tool_result([&] { return (this->*query)(ctx); });
   }
 
   if (indexing && path && !result.is_error) {
@@ -803,8 +889,11 @@ Result<ToolResult> Tools::call(ToolContext& ctx, std::string_view tool, Query qu
   if (freshness_) {
     if (auto status = freshness_->status(project->root)) pending = status->pending_paths;
   }
-  result.meta = Json{{"cci/indexGeneration", gen}, {"cci/pendingChanges", pending}};
-  if (pending > 0) append_pending_note(result, pending, gen);
+  result.meta = result_meta(gen, pending);
+  if (pending > 0) {
+    if (result.serialized) result = parse_tool_result(*result.serialized, std::move(result.meta));
+    append_pending_note(result, pending, gen);
+  }
   return result;
 }
 
@@ -959,7 +1048,18 @@ Result<ToolResult> Tools::search_code(ToolContext& ctx) {
   auto filter = parse_filter(a, call->project);
   if (!filter) return std::unexpected(filter.error());
 
-  search::Searcher searcher(*call->db);
+  // The in-memory index answers when it was built from the very state this call reads.
+  std::shared_ptr<const search::SymbolIndex> memory;
+  if (search_indexes_) {
+    if (auto opened = service_->open_identified(call->project)) {
+      auto generation = opened->store->meta("generation");
+      auto indexed_at = opened->store->meta("indexed_at");
+      if (generation && indexed_at)
+        memory = search_indexes_->get(call->project, {opened->device, opened->inode, generation->value_or(""),
+                                                      indexed_at->value_or("")});
+    }
+  }
+  search::Searcher searcher(*call->db, memory.get());
   search::SearchRequest request{words, *mode == "all" ? search::MatchMode::All : search::MatchMode::Any, *filter,
                                 *limit, *offset};
   auto results = searcher.search(request);
@@ -1149,17 +1249,36 @@ Result<ToolResult> Tools::manage_cache(ToolContext& ctx) {
                 {"misses", c.misses},
                 {"cleared", cleared}};
   };
+  // The in-memory search indexes, one per recently searched project.
+  const auto search_indexes = [this]() {
+    Json list = Json::array();
+    if (!search_indexes_) return list;
+    for (const auto& i : search_indexes_->info())
+      list.push_back({{"root", i.root},
+                      {"generation", i.generation},
+                      {"current", i.current},
+                      {"building", i.building},
+                      {"symbols", i.symbols},
+                      {"bytes", i.bytes},
+                      {"build_seconds", i.build_seconds}});
+    return list;
+  };
   if (*action == "clear") {
     const std::size_t closed = service_->close_all();
     const std::size_t cleared = cache_ ? cache_->clear() : 0;
+    const std::size_t dropped = search_indexes_ ? search_indexes_->clear() : 0;
     std::string text = fmt::format("closed {} cached index connection{}; they reopen on next use\n", closed,
                                    closed == 1 ? "" : "s");
     if (cache_) text += fmt::format("dropped {} cached result{}\n", cleared, cleared == 1 ? "" : "s");
+    if (search_indexes_)
+      text += fmt::format("dropped {} in-memory search index{}; rebuilt on next search\n", dropped,
+                          dropped == 1 ? "" : "es");
     return text_result(std::move(text), Json{{"action", "clear"},
                                              {"closed", closed},
                                              {"connections", Json::array()},
                                              {"total_connections", 0},
-                                             {"result_cache", result_cache(cleared)}});
+                                             {"result_cache", result_cache(cleared)},
+                                             {"search_indexes", search_indexes()}});
   }
   if (*action != "stats") return bad_argument(fmt::format("unknown action '{}' (one of: stats, clear)", *action));
   Json list = Json::array();
@@ -1177,11 +1296,18 @@ Result<ToolResult> Tools::manage_cache(ToolContext& ctx) {
     text += fmt::format("result cache: {} entr{}, {} of {}; {} hits, {} misses\n", c.entries, c.entries == 1 ? "y" : "ies",
                         format_bytes(c.bytes), format_bytes(cache_->max_bytes()), c.hits, c.misses);
   }
+  Json indexes = search_indexes();
+  for (const auto& i : indexes)
+    text += fmt::format("search index: {}  {} symbols, {} in memory, built in {:.2f}s{}{}\n", i["root"].get<std::string>(),
+                        i["symbols"].get<std::size_t>(), format_bytes(i["bytes"].get<std::uint64_t>()),
+                        i["build_seconds"].get<double>(), i["current"].get<bool>() ? "" : " (stale: SQL answers)",
+                        i["building"].get<bool>() ? "; building" : "");
   return text_result(std::move(text), Json{{"action", "stats"},
                                            {"closed", 0},
                                            {"connections", std::move(list)},
                                            {"total_connections", total},
-                                           {"result_cache", result_cache(0)}});
+                                           {"result_cache", result_cache(0)},
+                                           {"search_indexes", std::move(indexes)}});
 }
 
 // --- get_ignore_patterns -------------------------------------------------------------------------
@@ -2274,12 +2400,13 @@ std::vector<std::string> Tools::complete_symbol(const std::string& value) {
   if (value.empty()) {
     if (auto top = (*db)->important_symbols({}, 50)) candidates = std::move(*top);
   } else {
-    store::SymbolSearch request;
-    request.fts_query = search::build_fts_query({value}, search::MatchMode::All);
+    search::Searcher searcher(**db);
+    search::SearchRequest request;
+    request.terms = {value};
+    request.mode = search::MatchMode::All;
     request.limit = 200;
-    if (request.fts_query.empty()) return out;
-    if (auto hits = (*db)->search_symbols(request))
-      for (auto& h : *hits) candidates.push_back(std::move(h.symbol));
+    if (auto found = searcher.search(request))
+      for (auto& h : found->hits) candidates.push_back(std::move(h.symbol));
   }
   const auto lower = [](std::string s) {
     for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -2310,7 +2437,9 @@ std::vector<ToolSpec> Tools::specs(const std::shared_ptr<Tools>& self) const {
     return guarded([self, tool = std::move(tool), fn](ToolContext& ctx) { return self->call(ctx, tool, fn, false); });
   };
   // The read-only index queries: answers depend only on the index and the arguments.
-  const auto bind_cached = [&self](std::string tool, Query fn) {
+  std::set<std::string> cached;  // the tools bound by bind_cached: they can answer from the cache at once
+  const auto bind_cached = [&self, &cached](std::string tool, Query fn) {
+    cached.insert(tool);
     return guarded([self, tool = std::move(tool), fn](ToolContext& ctx) { return self->call(ctx, tool, fn, true); });
   };
   const Json symbol = symbol_schema();
@@ -2481,7 +2610,18 @@ std::vector<ToolSpec> Tools::specs(const std::shared_ptr<Tools>& self) const {
                                          {"hits", prop("integer", "Calls answered from the cache")},
                                          {"misses", prop("integer", "Calls that had to query the index")},
                                          {"cleared", prop("integer", "Results dropped (clear)")}},
-                                        {"enabled", "entries", "bytes", "hits", "misses"})}},
+                                        {"enabled", "entries", "bytes", "hits", "misses"})},
+         {"search_indexes",
+          array_of(output_schema({{"root", prop("string", "Project root")},
+                                  {"generation", prop("string", "Index generation it was built from (empty while "
+                                                                "the first build runs)")},
+                                  {"current", prop("boolean", "Built from the state the last query saw")},
+                                  {"building", prop("boolean", "A build is running")},
+                                  {"symbols", prop("integer", "Symbols in memory")},
+                                  {"bytes", prop("integer", "Approximate memory size")},
+                                  {"build_seconds", prop("number", "Duration of the last build")}},
+                                 {"root", "generation", "current", "building", "symbols", "bytes", "build_seconds"}),
+                   "In-memory search indexes, one per recently searched project")}},
         {"action", "closed", "total_connections", "connections"});
     t.annotations.read_only = false;
     t.annotations.destructive = false;
@@ -2715,6 +2855,12 @@ std::vector<ToolSpec> Tools::specs(const std::shared_ptr<Tools>& self) const {
     t.annotations = query_annotations();
     t.handler = bind_cached(t.name, &Tools::search_text);
     tools.push_back(std::move(t));
+  }
+  if (cache_) {
+    for (auto& t : tools) {
+      if (!cached.contains(t.name)) continue;
+      t.answer_at_once = [self, tool = t.name](ToolContext& ctx) { return self->answer_from_cache(ctx, tool); };
+    }
   }
   return tools;
 }

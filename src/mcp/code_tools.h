@@ -39,6 +39,9 @@ struct CodeToolsOptions {
   // and every result's _meta says which index generation it came from and how many changed files
   // are still waiting to be indexed.
   std::shared_ptr<watch::FreshnessService> freshness;
+  // Long-lived servers keep an in-memory symbol index per searched project (mcp/search_indexes.h)
+  // so search_code costs microseconds whatever the number of matches; one-shot runs use SQL.
+  bool memory_search_index = false;
 };
 
 // Counters for the daemon's /metrics and status.

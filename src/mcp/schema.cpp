@@ -1,4 +1,5 @@
-// mcp/schema.cpp — the tool-argument JSON Schema validator (see schema.h for the keyword subset).
+// mcp/schema.cpp — the JSON Schema validator for tool arguments and tool results (see schema.h for
+// the keyword subset). One walk serves both; only the wording of the messages differs.
 #include "mcp/schema.h"
 
 #include <cmath>
@@ -34,8 +35,20 @@ std::string article(std::string_view type) {
   return std::string(vowel ? "an " : "a ") + std::string(type);
 }
 
-std::string describe(const std::string& path) {
-  return path.empty() ? std::string("arguments") : "argument '" + path + "'";
+// How messages name what is validated: "argument 'limit'" for arguments, "field 'results[0].id'"
+// for structuredContent.
+struct Wording {
+  std::string_view whole;    // the value itself
+  std::string_view part;     // one member of it
+  std::string_view unknown;  // after "<part> 'x' is ", for an undeclared member
+  std::string_view none;     // in parentheses after that, when the schema declares no members
+};
+
+constexpr Wording kArguments{"arguments", "argument", "not a known argument", "this tool takes none"};
+constexpr Wording kStructured{"structuredContent", "field", "not declared in the outputSchema", "none declared"};
+
+std::string describe_path(const Wording& w, const std::string& path) {
+  return path.empty() ? std::string(w.whole) : std::string(w.part) + " '" + path + "'";
 }
 
 std::string join_path(const std::string& base, std::string_view key) {
@@ -53,7 +66,9 @@ std::string number_text(double d) {
   return Json(d).dump();
 }
 
-void validate(const Json& schema, const Json& v, const std::string& path, std::vector<std::string>& errors) {
+void validate(const Json& schema, const Json& v, const std::string& path, const Wording& w,
+              std::vector<std::string>& errors) {
+  const auto describe = [&w](const std::string& p) { return describe_path(w, p); };
   if (schema.is_boolean()) {
     if (!schema.get<bool>()) errors.push_back(describe(path) + " is not allowed");
     return;
@@ -137,7 +152,7 @@ void validate(const Json& schema, const Json& v, const std::string& path, std::v
     }
     if (const auto items = schema.find("items"); items != schema.end() && (items->is_object() || items->is_boolean())) {
       for (std::size_t i = 0; i < v.size(); ++i) {
-        validate(*items, v[i], (path.empty() ? std::string("arguments") : path) + "[" + std::to_string(i) + "]",
+        validate(*items, v[i], (path.empty() ? std::string(w.whole) : path) + "[" + std::to_string(i) + "]", w,
                  errors);
       }
     }
@@ -156,7 +171,7 @@ void validate(const Json& schema, const Json& v, const std::string& path, std::v
     for (const auto& [key, value] : v.items()) {
       if (props != schema.end() && props->is_object()) {
         if (const auto p = props->find(key); p != props->end()) {
-          validate(*p, value, join_path(path, key), errors);
+          validate(*p, value, join_path(path, key), w, errors);
           continue;
         }
       }
@@ -166,10 +181,10 @@ void validate(const Json& schema, const Json& v, const std::string& path, std::v
         if (props != schema.end() && props->is_object()) {
           for (const auto& [name, unused] : props->items()) known += (known.empty() ? "" : ", ") + name;
         }
-        errors.push_back(describe(join_path(path, key)) + " is not a known argument" +
-                         (known.empty() ? std::string(" (this tool takes none)") : " (expected: " + known + ")"));
+        errors.push_back(describe(join_path(path, key)) + " is " + std::string(w.unknown) + " (" +
+                         (known.empty() ? std::string(w.none) : "expected: " + known) + ")");
       } else if (additional->is_object()) {
-        validate(*additional, value, join_path(path, key), errors);
+        validate(*additional, value, join_path(path, key), w, errors);
       }
     }
   }
@@ -179,7 +194,7 @@ void validate(const Json& schema, const Json& v, const std::string& path, std::v
     bool matched = false;
     for (const auto& option : *any) {
       std::vector<std::string> option_errors;
-      validate(option, v, path, option_errors);
+      validate(option, v, path, w, option_errors);
       if (option_errors.empty()) {
         matched = true;
         break;
@@ -194,7 +209,13 @@ void validate(const Json& schema, const Json& v, const std::string& path, std::v
 
 std::vector<std::string> validate_arguments(const Json& schema, const Json& value) {
   std::vector<std::string> errors;
-  validate(schema, value, "", errors);
+  validate(schema, value, "", kArguments, errors);
+  return errors;
+}
+
+std::vector<std::string> validate_structured_content(const Json& schema, const Json& value) {
+  std::vector<std::string> errors;
+  validate(schema, value, "", kStructured, errors);
   return errors;
 }
 

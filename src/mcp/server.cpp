@@ -367,6 +367,7 @@ class SessionImpl final : public Session, public std::enable_shared_from_this<Se
   Result<Json> request_client(const RequestState& state, std::string method, Json params,
                               std::chrono::milliseconds timeout);
   std::filesystem::path default_project_path(const RequestState& state);
+  std::optional<std::filesystem::path> known_project_path() const;
   const Json& client_capabilities() const { return client_capabilities_; }
   const Json& client_info() const { return client_info_; }
   // notifications/resources/updated on the session's own channel, if the client subscribed.
@@ -385,11 +386,22 @@ class SessionImpl final : public Session, public std::enable_shared_from_this<Se
   std::expected<Json, RpcError> initialize(const Json& params);
   void adopt_working_directory(const Json& params);  // guarded by mutex_ (called from initialize)
   void run(const std::shared_ptr<RequestState>& state);
+  // ToolSpec::answer_at_once for a registered tools/call; true when it answered (then finished).
+  bool answer_at_once(const std::shared_ptr<RequestState>& state);
   // ServerOptions::on_request, once the response is out (or suppressed).
   void report(std::string_view method, std::string_view tool, std::string_view outcome, Clock::time_point received) const;
-  std::expected<Json, RpcError> dispatch(RequestState& state);
+  // A method's result, serialised: tools/call results may come serialised already (a cached
+  // answer), so every result is turned into text here, once, and spliced into the response.
+  struct Answer {
+    std::string text;
+    bool tool_error = false;  // an isError tool result (RequestRecord's "tool_error")
+  };
+  std::expected<Answer, RpcError> answer(RequestState& state);
+  // A registered request's end: unregistered, then answered unless it was cancelled, and reported.
+  void finish(const std::shared_ptr<RequestState>& state, std::expected<Answer, RpcError> outcome);
+  std::expected<Json, RpcError> dispatch(RequestState& state);  // every method but tools/call
 
-  std::expected<Json, RpcError> tools_call(RequestState& state);
+  std::expected<ToolResult, RpcError> tools_call(RequestState& state);
   std::expected<Json, RpcError> resources_list(RequestState& state);
   std::expected<Json, RpcError> resources_read(RequestState& state);
   std::expected<Json, RpcError> prompts_get(RequestState& state);
@@ -420,8 +432,10 @@ class SessionImpl final : public Session, public std::enable_shared_from_this<Se
 
 class ToolContextImpl final : public ToolContext {
  public:
-  ToolContextImpl(std::shared_ptr<SessionImpl> session, RequestState& state, Json arguments)
-      : session_(std::move(session)), state_(state), arguments_(std::move(arguments)) {}
+  // `at_once`: the context of ToolSpec::answer_at_once, on the receiving thread, which must never
+  // wait for the client (its answer would arrive on this very thread).
+  ToolContextImpl(std::shared_ptr<SessionImpl> session, RequestState& state, Json arguments, bool at_once = false)
+      : session_(std::move(session)), state_(state), arguments_(std::move(arguments)), at_once_(at_once) {}
 
   const Json& arguments() const override { return arguments_; }
 
@@ -444,17 +458,22 @@ class ToolContextImpl final : public ToolContext {
   }
 
   Result<Json> request_client(std::string method, Json params, std::chrono::milliseconds timeout) override {
+    if (at_once_) {
+      return make_error(ErrorCode::Unsupported, method + " cannot be sent from a call answered at once");
+    }
     return session_->request_client(state_, std::move(method), std::move(params), timeout);
   }
 
   const Json& client_capabilities() const override { return session_->client_capabilities(); }
   const Json& client_info() const override { return session_->client_info(); }
   std::filesystem::path default_project_path() override { return session_->default_project_path(state_); }
+  std::optional<std::filesystem::path> known_project_path() override { return session_->known_project_path(); }
 
  private:
   std::shared_ptr<SessionImpl> session_;
   RequestState& state_;
   Json arguments_;
+  bool at_once_;
 };
 
 void SessionImpl::receive(std::string_view message, std::shared_ptr<Outbound> channel) {
@@ -634,6 +653,10 @@ void SessionImpl::handle_request(rpc::Request request, const std::shared_ptr<Out
     reply(std::unexpected(*refused));
     return;
   }
+  if (answer_at_once(state)) {
+    server_.queued.fetch_sub(1, std::memory_order_acq_rel);
+    return;
+  }
   pool_for(server_, *state).submit([self = shared_from_this(), state] {
     self->server_.queued.fetch_sub(1, std::memory_order_acq_rel);
     self->run(state);
@@ -641,17 +664,50 @@ void SessionImpl::handle_request(rpc::Request request, const std::shared_ptr<Out
 }
 
 void SessionImpl::run(const std::shared_ptr<RequestState>& state) {
-  std::expected<Json, RpcError> outcome;
+  std::expected<Answer, RpcError> outcome;
   if (state->cancelled.load() || closed()) {
     outcome = std::unexpected(RpcError{ec::kInternalError, "cancelled", std::nullopt});
   } else {
     try {
-      outcome = dispatch(*state);
+      outcome = answer(*state);
     } catch (const std::exception& e) {
       log::error("mcp: {} failed: {}", state->method, e.what());
       outcome = std::unexpected(RpcError{ec::kInternalError, std::string("internal error: ") + e.what(), std::nullopt});
     }
   }
+  finish(state, std::move(outcome));
+}
+
+bool SessionImpl::answer_at_once(const std::shared_ptr<RequestState>& state) {
+  if (state->method != "tools/call") return false;
+  const auto found = server_.tool_index.find(state->tool);
+  if (found == server_.tool_index.end()) return false;
+  const ToolSpec& tool = server_.tools[found->second];
+  if (!tool.answer_at_once || tool.pool != ToolPool::Query) return false;
+  // Anything unusual (arguments that are no object, or invalid) is left to the pool path, which
+  // reports it.
+  Json arguments = Json::object();
+  if (const auto a = state->params.find("arguments"); a != state->params.end() && !a->is_null()) {
+    if (!a->is_object()) return false;
+    arguments = *a;
+  }
+  if (!validate_arguments(tool.input_schema, arguments).empty()) return false;
+  std::optional<ToolResult> result;
+  try {
+    ToolContextImpl context(shared_from_this(), *state, std::move(arguments), /*at_once=*/true);
+    result = tool.answer_at_once(context);
+  } catch (const std::exception& e) {
+    // The pool path runs the call again and reports what it finds.
+    log::error("mcp: answering {} at once failed: {}", tool.name, e.what());
+    return false;
+  }
+  if (!result) return false;
+  const bool tool_error = result->is_error;
+  finish(state, Answer{detail::tool_result_text(std::move(*result)), tool_error});
+  return true;
+}
+
+void SessionImpl::finish(const std::shared_ptr<RequestState>& state, std::expected<Answer, RpcError> outcome) {
   {
     std::lock_guard lock(state->progress_mutex);
     state->finished = true;
@@ -667,14 +723,9 @@ void SessionImpl::run(const std::shared_ptr<RequestState>& state) {
     report(state->method, state->tool, "cancelled", state->received);
     return;
   }
-  std::string_view result = "ok";
-  if (!outcome) {
-    result = "error";
-  } else if (state->method == "tools/call" && outcome->is_object() && outcome->value("isError", Json(false)) == true) {
-    result = "tool_error";
-  }
+  const std::string_view result = !outcome ? "error" : outcome->tool_error ? "tool_error" : "ok";
   respond(state->channel, state->batch,
-          outcome ? rpc::serialize_result(state->id, std::move(*outcome))
+          outcome ? rpc::serialize_result_text(state->id, outcome->text)
                   : rpc::serialize_error(state->id, outcome.error()));
   report(state->method, state->tool, result, state->received);
 }
@@ -819,6 +870,13 @@ Result<Json> SessionImpl::request_client(const RequestState& state, std::string 
                     "the client did not answer " + method + " within " + std::to_string(timeout.count()) + " ms");
 }
 
+std::optional<std::filesystem::path> SessionImpl::known_project_path() const {
+  if (!client_capabilities_.contains("roots")) return info_.working_directory;
+  std::lock_guard lock(mutex_);
+  if (root_cache_) return root_cache_->value_or(info_.working_directory);
+  return std::nullopt;
+}
+
 std::filesystem::path SessionImpl::default_project_path(const RequestState& state) {
   if (!client_capabilities_.contains("roots")) return info_.working_directory;
   {
@@ -841,10 +899,21 @@ std::filesystem::path SessionImpl::default_project_path(const RequestState& stat
   return root.value_or(info_.working_directory);
 }
 
+std::expected<SessionImpl::Answer, RpcError> SessionImpl::answer(RequestState& state) {
+  if (state.method == "tools/call") {
+    auto result = tools_call(state);
+    if (!result) return std::unexpected(result.error());
+    const bool tool_error = result->is_error;
+    return Answer{detail::tool_result_text(std::move(*result)), tool_error};
+  }
+  auto value = dispatch(state);
+  if (!value) return std::unexpected(value.error());
+  return Answer{rpc::to_text(*value), false};
+}
+
 std::expected<Json, RpcError> SessionImpl::dispatch(RequestState& state) {
   const auto& m = state.method;
   const auto ps = server_.options.page_size;
-  if (m == "tools/call") return tools_call(state);
   if (m == "tools/list") return list_page(server_.tools, state.params, ps, "tools", "tools", tool_json);
   if (m == "resources/list") return resources_list(state);
   if (m == "resources/read") return resources_read(state);
@@ -862,7 +931,7 @@ std::expected<Json, RpcError> SessionImpl::dispatch(RequestState& state) {
   return std::unexpected(RpcError{ec::kMethodNotFound, "Method not found: " + m, std::nullopt});
 }
 
-std::expected<Json, RpcError> SessionImpl::tools_call(RequestState& state) {
+std::expected<ToolResult, RpcError> SessionImpl::tools_call(RequestState& state) {
   const Json& p = state.params;
   const auto name = p.find("name");
   if (name == p.end() || !name->is_string()) return std::unexpected(invalid_params("tools/call needs params.name"));
@@ -876,7 +945,7 @@ std::expected<Json, RpcError> SessionImpl::tools_call(RequestState& state) {
     if (!a->is_object()) return std::unexpected(invalid_params("tools/call params.arguments must be an object"));
     arguments = *a;
   }
-  return detail::call_tool(tool, std::move(arguments), [&](Json validated) {
+  return detail::run_tool(tool, std::move(arguments), [&](Json validated) {
     ToolContextImpl context(shared_from_this(), state, std::move(validated));
     return tool.handler(context);
   });
@@ -1156,35 +1225,67 @@ namespace detail {
 
 Json tool_result_json(ToolResult r) {
   Json j = Json::object();
-  j["content"] = r.content.is_array() ? std::move(r.content) : Json::array();
-  if (r.structured) j["structuredContent"] = std::move(*r.structured);
-  if (r.is_error) j["isError"] = true;
+  if (r.serialized) {
+    j = Json::parse(*r.serialized, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object()) {
+      log::error("mcp: a serialised tool result is not a JSON object");
+      j = tool_result_json(ToolResult::error("internal error: unreadable serialised tool result"));
+    }
+  } else {
+    j["content"] = r.content.is_array() ? std::move(r.content) : Json::array();
+    if (r.structured) j["structuredContent"] = std::move(*r.structured);
+    if (r.is_error) j["isError"] = true;
+  }
   if (r.meta) j["_meta"] = std::move(*r.meta);
   return j;
 }
 
-Json call_tool(const ToolSpec& tool, Json arguments, const std::function<Result<ToolResult>(Json)>& run_handler) {
+std::string tool_result_text(ToolResult r) {
+  if (!r.serialized) return rpc::to_text(tool_result_json(std::move(r)));
+  const std::string& body = *r.serialized;
+  if (!r.meta) return body;
+  // "_meta" sorts before every other member, so it goes first, as a dump of the value would put it.
+  std::string out = "{\"_meta\":" + rpc::to_text(*r.meta);
+  if (body.size() > 2) {  // not "{}": the members follow after a comma
+    out += ',';
+    out.append(body, 1);
+  } else {
+    out += '}';
+  }
+  return out;
+}
+
+ToolResult run_tool(const ToolSpec& tool, Json arguments, const std::function<Result<ToolResult>(Json)>& run_handler) {
   if (const auto errors = validate_arguments(tool.input_schema, arguments); !errors.empty()) {
     std::string text = "Invalid arguments for tool '" + tool.name + "': ";
     for (std::size_t i = 0; i < errors.size(); ++i) text += (i ? "; " : "") + errors[i];
     text += ".";
-    return tool_result_json(ToolResult::error(std::move(text)));
+    return ToolResult::error(std::move(text));
   }
-  if (!tool.handler) return tool_result_json(ToolResult::error("tool '" + tool.name + "' has no handler"));
+  if (!tool.handler) return ToolResult::error("tool '" + tool.name + "' has no handler");
   Result<ToolResult> result = run_handler(std::move(arguments));
-  if (!result) return tool_result_json(ToolResult::error(result.error().message));
+  if (!result) return ToolResult::error(result.error().message);
   // A contract check on our own tools, not input validation: it walks the whole result, which
   // costs as much as answering from the result cache, so it runs when debugging (CCI_LOG=debug);
   // the SDK end-to-end tests validate every structuredContent against its schema client-side.
   if (tool.output_schema && !result->is_error && log::level() >= log::Level::Debug) {
-    if (!result->structured) {
+    std::optional<Json> structured = result->structured;
+    if (result->serialized) {
+      const Json whole = Json::parse(*result->serialized, nullptr, false);
+      if (whole.is_object() && whole.contains("structuredContent")) structured = whole["structuredContent"];
+    }
+    if (!structured) {
       log::warn("mcp: tool {} declares an outputSchema but returned no structuredContent", tool.name);
-    } else if (const auto errors = validate_arguments(*tool.output_schema, *result->structured); !errors.empty()) {
+    } else if (const auto errors = validate_structured_content(*tool.output_schema, *structured); !errors.empty()) {
       log::warn("mcp: tool {} returned structuredContent that does not match its outputSchema: {}", tool.name,
                 errors.front());
     }
   }
-  return tool_result_json(std::move(*result));
+  return std::move(*result);
+}
+
+Json call_tool(const ToolSpec& tool, Json arguments, const std::function<Result<ToolResult>(Json)>& run_handler) {
+  return tool_result_json(run_tool(tool, std::move(arguments), run_handler));
 }
 
 }  // namespace detail

@@ -55,6 +55,11 @@ struct ToolResult {
   std::optional<Json> structured;       // structuredContent (must match outputSchema when declared)
   bool is_error = false;
   std::optional<Json> meta;             // _meta: what the result was computed from (e.g. index generation)
+  // content, structuredContent and isError already serialised as one compact JSON object (what
+  // the tools/call result would be without _meta), e.g. kept by a result cache. When set it
+  // stands for `content` and `structured`, which are not read; `is_error` must agree with it and
+  // `meta` is still added. Sessions send the text as it is: a cached answer is never re-serialised.
+  std::shared_ptr<const std::string> serialized;
 
   static ToolResult text(std::string text);
   static ToolResult error(std::string message);  // isError: true, the message tells the model what to fix
@@ -73,6 +78,12 @@ struct ToolSpec {
   ToolAnnotations annotations;
   std::function<Result<ToolResult>(ToolContext&)> handler;  // runs on a worker thread
   ToolPool pool = ToolPool::Query;
+  // Optional, for ToolPool::Query tools: the answer when it can be given at once, on the thread
+  // that received the call (a transport's), such as a result cache hit; nullopt = run `handler`
+  // on the pool as usual. It saves the hop to a worker and back, so it must be cheap and never
+  // block: its context's request_client() fails at once, and the session's default directory
+  // comes from known_project_path(). Called with validated arguments.
+  std::function<std::optional<ToolResult>(ToolContext&)> answer_at_once;
 };
 
 // What a tool handler can see and do while it runs.
@@ -92,6 +103,9 @@ class ToolContext {
   // The directory tools default to: the client's first root (file:// URI), else the session's
   // working directory (see SessionInfo::working_directory).
   virtual std::filesystem::path default_project_path() = 0;
+  // default_project_path() when it is known without asking the client (it declared no roots, or
+  // they were listed already); nullopt when it would take a roots/list round trip.
+  virtual std::optional<std::filesystem::path> known_project_path() { return default_project_path(); }
 };
 
 struct ResourceContent {

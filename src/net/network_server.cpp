@@ -11,6 +11,9 @@
 // response, the POST is answered with application/json; anything earlier (progress, logging, a
 // server→client request) or a progressToken on the request switches it to SSE. SSE event ids are
 // "<stream>-<seq>", so GET + Last-Event-ID finds the stream to replay from its bounded buffer.
+// SSE polling (NetworkOptions::poll_request) uses the same machinery: the POST's response ends
+// after the priming event, the stream lives on without a connection, and the client's GET picks it
+// up (replay, then live events, then the end when its last response is out).
 //
 // Authentication: /healthz needs no token (liveness probes carry none) but still passes the Host
 // and Origin checks; everything else needs the bearer token when one is set (extra routes say
@@ -70,6 +73,8 @@ using rpc::Json;
 constexpr std::size_t kMaxEventsPerStream = 1024;   // replay buffer per SSE stream
 constexpr std::size_t kRetainedFinishedStreams = 64;  // finished POST streams kept for resumption
 constexpr int kSseRetryMs = 1000;
+// The first protocol version whose clients reconnect to a POST stream the server ended (SEP-1699).
+constexpr std::string_view kSsePollingVersion = "2025-11-25";
 constexpr auto kIdleConnectionTimeout = std::chrono::seconds(120);  // waiting for a request header
 constexpr auto kDrainTimeout = std::chrono::milliseconds(2000);     // in-flight requests at stop()
 constexpr auto kJoinTimeout = std::chrono::milliseconds(3000);      // io threads after closing
@@ -759,9 +764,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     return !live(it->second.conn);
   }
 
-  // A new stream for one POST's requests; `force_sse` opens it as SSE at once (with priming).
-  std::uint64_t open_stream(const std::shared_ptr<HttpConnection>& connection, std::set<std::string> ids,
-                            bool force_sse, std::vector<std::pair<std::string, std::string>> headers) {
+  enum class Open { Undecided, Sse, Poll };
+
+  // A new stream for one POST's requests. Sse opens it as SSE at once (with priming); Poll also
+  // ends the response right after the priming event, so everything said on the stream waits in
+  // its buffer for the client's GET with Last-Event-ID.
+  std::uint64_t open_stream(const std::shared_ptr<HttpConnection>& connection, std::set<std::string> ids, Open open,
+                            std::vector<std::pair<std::string, std::string>> headers) {
     std::lock_guard lock(mutex_);
     last_activity_ = Clock::now();
     const std::uint64_t sid = next_stream_++;
@@ -769,7 +778,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     s.pending = std::move(ids);
     s.conn = connection;
     s.headers = std::move(headers);
-    if (force_sse) start_sse_locked(sid, s, connection);
+    if (open != Open::Undecided) start_sse_locked(sid, s, connection);
+    if (open == Open::Poll) {
+      connection->post_sse_end();
+      s.conn.reset();
+    }
     return sid;
   }
 
@@ -1381,8 +1394,22 @@ class NetworkServerImpl final : public NetworkServer {
       }
       return;
     }
-    const auto sid = session->open_stream(conn, std::move(ids), wants_progress, std::move(headers));
+    auto open = wants_progress ? HttpSession::Open::Sse : HttpSession::Open::Undecided;
+    if (!initialize && polls(*session, body)) open = HttpSession::Open::Poll;
+    const auto sid = session->open_stream(conn, std::move(ids), open, std::move(headers));
     session->session()->receive(req.body(), std::make_shared<StreamOutbound>(session, sid));
+  }
+
+  // Whether the server ends this POST's SSE stream after priming (NetworkOptions::poll_request).
+  // Version strings are dates, so they compare as text.
+  bool polls(const HttpSession& session, const Json& body) const {
+    if (!options_.poll_request || session.session()->protocol_version() < kSsePollingVersion) return false;
+    const auto wanted = [&](const Json& m) {
+      return m.is_object() && m.contains("method") && m["method"].is_string() && m.contains("id") &&
+             !m["id"].is_null() && options_.poll_request(m);
+    };
+    if (!body.is_array()) return wanted(body);
+    return std::any_of(body.begin(), body.end(), wanted);
   }
 
   void do_accept() {

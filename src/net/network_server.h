@@ -2,7 +2,8 @@
 // "mcp", one JSON-RPC message per text frame, connection = session) and Streamable HTTP on /mcp
 // (POST with JSON or SSE responses, 202 for notifications/responses, GET standalone SSE stream,
 // DELETE ends the session, Mcp-Session-Id, MCP-Protocol-Version checks, SSE priming event and
-// `retry`, resumption with Last-Event-ID, idle-session expiry). Built on Boost.Asio/Beast.
+// `retry`, resumption with Last-Event-ID, SSE polling on request, idle-session expiry). Built on
+// Boost.Asio/Beast.
 //
 // Security: binds loopback by default; validates Host and Origin on every request (403 on a
 // present-and-foreign Origin, 421/403 on a foreign Host); when a bearer token is configured every
@@ -58,6 +59,14 @@ struct NetworkOptions {
   std::filesystem::path working_directory;         // default project for sessions (empty = current dir)
   std::filesystem::path unix_socket;               // also serve NDJSON sessions here (empty = no)
   std::vector<HttpRoute> routes;                   // besides /mcp; a route for /healthz replaces the built-in one
+  // SSE polling (2025-11-25): a POST carrying a request this returns true for is answered with an
+  // SSE stream that the server ends right after the priming event (event id + `retry`) instead of
+  // holding the connection open while the request runs; the client reconnects with GET and
+  // Last-Event-ID and receives everything said on the stream, the response included. Applied only
+  // to sessions that negotiated 2025-11-25 or later: older clients do not know to reconnect.
+  // Called on an io thread with each request of the body (an object with a string `method` and
+  // an `id`); it must be cheap and must not throw. Empty = never poll.
+  std::function<bool(const mcp::Json& request)> poll_request;
 };
 
 class NetworkServer {

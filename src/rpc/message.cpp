@@ -30,7 +30,8 @@ std::string_view type_name(const Json& value) {
   return value.type_name();
 }
 
-std::expected<Message, ParseFailure> parse_value(const Json& json) {
+// Takes the value apart: params, result and error data are moved out, not copied.
+std::expected<Message, ParseFailure> parse_value(Json& json) {
   if (json.is_array()) return fail(error_code::kInvalidRequest, "batch (array) messages are not supported");
   if (!json.is_object()) {
     return fail(error_code::kInvalidRequest,
@@ -53,7 +54,7 @@ std::expected<Message, ParseFailure> parse_value(const Json& json) {
       if (!p->is_object() && !p->is_array()) {
         return fail(error_code::kInvalidRequest, "\"params\" must be an object or an array", id);
       }
-      params = *p;
+      params = std::move(*p);
     }
     if (id_it == json.end()) return Notification{method->get<std::string>(), std::move(params)};
     if (id_it->is_null()) return fail(error_code::kInvalidRequest, "\"id\" must not be null");
@@ -75,7 +76,7 @@ std::expected<Message, ParseFailure> parse_value(const Json& json) {
   }
   Response response{*id, std::nullopt, std::nullopt};
   if (has_result) {
-    response.result = *result;
+    response.result = std::move(*result);
     return response;
   }
   if (!error->is_object()) return fail(error_code::kInvalidRequest, "\"error\" must be an object", id);
@@ -88,7 +89,7 @@ std::expected<Message, ParseFailure> parse_value(const Json& json) {
     return fail(error_code::kInvalidRequest, "\"error.message\" must be a string", id);
   }
   RpcError rpc_error{code->get<int>(), message->get<std::string>(), std::nullopt};
-  if (const auto data = error->find("data"); data != error->end()) rpc_error.data = *data;
+  if (const auto data = error->find("data"); data != error->end()) rpc_error.data = std::move(*data);
   response.error = std::move(rpc_error);
   return response;
 }
@@ -134,14 +135,14 @@ RpcError to_rpc_error(const Error& error) {
 }
 
 std::expected<Message, ParseFailure> parse_message(std::string_view text) {
-  const auto json = parse_json(text);
+  auto json = parse_json(text);
   if (!json) return fail(error_code::kParseError, "Parse error: the message is not valid JSON");
   return parse_value(*json);
 }
 
 std::vector<std::expected<Message, ParseFailure>> parse_batch(std::string_view text) {
   std::vector<std::expected<Message, ParseFailure>> out;
-  const auto json = parse_json(text);
+  auto json = parse_json(text);
   if (!json) {
     out.push_back(fail(error_code::kParseError, "Parse error: the message is not valid JSON"));
     return out;
@@ -155,7 +156,7 @@ std::vector<std::expected<Message, ParseFailure>> parse_batch(std::string_view t
     return out;
   }
   out.reserve(json->size());
-  for (const auto& element : *json) {
+  for (auto& element : *json) {
     if (element.is_array()) {
       out.push_back(fail(error_code::kInvalidRequest, "a batch must not contain nested arrays"));
     } else {
@@ -193,6 +194,21 @@ std::string serialize_result(const Id& id, Json result) {
   Json out = {{"jsonrpc", "2.0"}, {"id", to_json(id)}, {"result", std::move(result)}};
   return dump(out);
 }
+
+std::string serialize_result_text(const Id& id, std::string_view result_text) {
+  // Keys in the order the Json object would dump them (sorted): id, jsonrpc, result.
+  std::string out;
+  const std::string id_text = dump(to_json(id));
+  out.reserve(result_text.size() + id_text.size() + 32);
+  out += "{\"id\":";
+  out += id_text;
+  out += ",\"jsonrpc\":\"2.0\",\"result\":";
+  out += result_text;
+  out += '}';
+  return out;
+}
+
+std::string to_text(const Json& value) { return dump(value); }
 
 std::string serialize_error(const std::optional<Id>& id, const RpcError& error) {
   Json out = {{"jsonrpc", "2.0"}, {"id", id ? to_json(*id) : Json(nullptr)}, {"error", error_json(error)}};

@@ -82,6 +82,11 @@ bool looks_like_batch(std::string_view text);  // first non-space character is '
 // Compact, single-line JSON (invalid UTF-8 replaced, so output is always valid JSON).
 std::string serialize(const Message& message);
 std::string serialize_result(const Id& id, Json result);
+// The same response for a result already serialised by to_text (e.g. kept by a result cache):
+// spliced in as it is, never parsed again; the bytes equal serialize_result's for that value.
+std::string serialize_result_text(const Id& id, std::string_view result_text);
+// One value as compact single-line JSON, exactly as the serialisers write it inside a message.
+std::string to_text(const Json& value);
 std::string serialize_error(const std::optional<Id>& id, const RpcError& error);
 std::string serialize_notification(std::string_view method, Json params);
 std::string serialize_request(const Id& id, std::string_view method, Json params);

@@ -18,14 +18,14 @@ std::optional<SymbolId> parse_symbol_id(std::string_view s) {
   return id;
 }
 
-std::string quote_phrase(const std::vector<std::string>& words) {
-  std::string phrase = "\"";
-  for (std::size_t i = 0; i < words.size(); ++i) {
-    if (i) phrase += ' ';
-    phrase += words[i];  // identifier_words yields [a-z0-9] and other letters only: nothing to escape
+std::string quote_phrase(const store::SearchPhrase& phrase) {
+  std::string out = "\"";
+  for (std::size_t i = 0; i < phrase.words.size(); ++i) {
+    if (i) out += ' ';
+    out += phrase.words[i];  // identifier_words yields [a-z0-9] and other letters only: nothing to escape
   }
-  phrase += "\"*";
-  return phrase;
+  out += phrase.prefix ? "\"*" : "\"";
+  return out;
 }
 
 // Edges pointing at any of `targets`, with the referencing symbol looked up once per source.
@@ -65,8 +65,8 @@ Result<std::vector<Reference>> incoming(store::IndexStore& db, const std::vector
 
 }  // namespace
 
-std::string build_fts_query(const std::vector<std::string>& terms, MatchMode mode) {
-  std::vector<std::string> phrases;
+std::vector<store::SearchPhrase> build_phrases(const std::vector<std::string>& terms) {
+  std::vector<store::SearchPhrase> phrases;
   for (const auto& term : terms) {
     // A term may hold several whitespace-separated words when passed as one argument.
     std::size_t pos = 0;
@@ -74,32 +74,48 @@ std::string build_fts_query(const std::vector<std::string>& terms, MatchMode mod
       std::size_t end = term.find_first_of(" \t\n", pos);
       if (end == std::string::npos) end = term.size();
       auto words = store::identifier_words(std::string_view(term).substr(pos, end - pos));
-      if (!words.empty()) phrases.push_back(quote_phrase(words));
+      if (!words.empty()) phrases.push_back({std::move(words), true});
       pos = end + 1;
     }
   }
+  return phrases;
+}
+
+std::string fts_query_for(const std::vector<store::SearchPhrase>& phrases, MatchMode mode) {
   std::string query;
   for (std::size_t i = 0; i < phrases.size(); ++i) {
     if (i) query += mode == MatchMode::All ? " AND " : " OR ";
-    query += phrases[i];
+    query += quote_phrase(phrases[i]);
   }
   return query;
 }
 
+std::string build_fts_query(const std::vector<std::string>& terms, MatchMode mode) {
+  return fts_query_for(build_phrases(terms), mode);
+}
+
 Result<SearchResults> Searcher::search(const SearchRequest& request) {
   SearchResults results;
-  results.fts_query = build_fts_query(request.terms, request.mode);
-  if (results.fts_query.empty())
+  const auto phrases = build_phrases(request.terms);
+  results.fts_query = fts_query_for(phrases, request.mode);
+  if (phrases.empty())
     return make_error(ErrorCode::InvalidArgument, "no searchable words in the query (use letters or digits)");
-  store::SymbolSearch query;
-  query.fts_query = results.fts_query;
-  query.filter = request.filter;
-  query.limit = request.limit + 1;  // one extra tells whether another page exists
-  query.offset = request.offset;
-  // A single identifier also finds the symbols named exactly so, whatever their text rank.
-  if (request.terms.size() == 1 && request.terms[0].find_first_of(" \t\n") == std::string::npos)
-    query.exact_name = request.terms[0];
-  auto hits = store_.search_symbols(query);
+  const bool all = request.mode == MatchMode::All;
+  Result<std::vector<store::SymbolHit>> hits;
+  if (memory_ != nullptr) {
+    SymbolIndexQuery query{phrases, all, store::exact_query_key(phrases, all), request.filter, request.limit + 1,
+                           request.offset};
+    hits = memory_->search(store_, query);
+    results.from_memory = true;
+  } else {
+    store::SymbolSearch query;
+    query.fts_query = results.fts_query;
+    query.filter = request.filter;
+    query.limit = request.limit + 1;  // one extra tells whether another page exists
+    query.offset = request.offset;
+    query.exact_key = store::exact_query_key(phrases, all);
+    hits = store_.search_symbols(query);
+  }
   if (!hits) return std::unexpected(hits.error());
   results.hits = std::move(*hits);
   if (results.hits.size() > request.limit) {

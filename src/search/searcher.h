@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "core/result.h"
+#include "search/symbol_index.h"
 #include "store/index_store.h"
+#include "store/scoring.h"
 
 namespace cci::search {
 
@@ -29,14 +31,19 @@ struct SearchRequest {
 
 struct SearchResults {
   std::vector<store::SymbolHit> hits;
-  std::string fts_query;            // what was sent to FTS5 (for --explain / debugging)
+  std::string fts_query;            // the FTS5 expression of the query (for --explain / debugging)
   bool more = false;                // another page exists
+  bool from_memory = false;         // answered by the in-memory SymbolIndex rather than SQL
 };
 
-// FTS5 expression for the terms: each term becomes a phrase of its identifier words with the
-// last word as a prefix ("parseHttp" -> "parse http"*); terms joined by OR (any) or AND (all).
-// Empty when no term has a searchable word.
+// The phrases of a query: each whitespace-separated term becomes a phrase of its identifier
+// words with the last word as a prefix ("parseHttp" -> "parse http"*). Terms without a
+// searchable word are dropped.
+std::vector<store::SearchPhrase> build_phrases(const std::vector<std::string>& terms);
+// FTS5 expression for the terms: their phrases joined by OR (any) or AND (all); empty when no
+// term has a searchable word.
 std::string build_fts_query(const std::vector<std::string>& terms, MatchMode mode);
+std::string fts_query_for(const std::vector<store::SearchPhrase>& phrases, MatchMode mode);
 
 struct Definitions {
   std::vector<store::SymbolRecord> symbols;   // best first
@@ -62,7 +69,9 @@ struct Callees {
 
 class Searcher {
  public:
-  explicit Searcher(store::IndexStore& store) : store_(store) {}
+  // `memory`, when given, answers search() and must have been built from the state `store`
+  // reads (same file, same generation); everything else always reads the store.
+  explicit Searcher(store::IndexStore& store, const SymbolIndex* memory = nullptr) : store_(store), memory_(memory) {}
 
   Result<SearchResults> search(const SearchRequest& request);
   // `name` may be a simple name, a qualified name, or a numeric symbol id.
@@ -77,6 +86,7 @@ class Searcher {
 
  private:
   store::IndexStore& store_;
+  const SymbolIndex* memory_;
 };
 
 }  // namespace cci::search

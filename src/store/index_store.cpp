@@ -12,13 +12,17 @@
 #include <array>
 #include <bit>
 #include <chrono>
+#include <span>
+#include <string>
 #include <system_error>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "core/log.h"
 #include "store/extract_codec.h"
 #include "store/schema.h"
+#include "store/scoring.h"
 #include "store/sqlite_util.h"
 #include "store/text_util.h"
 
@@ -38,9 +42,8 @@ namespace fs = std::filesystem;
 
 constexpr int kBusyTimeoutMs = 5000;
 
-// Column weights for bm25(): words, name, qualified_name, path, signature, doc.
+// Column weights for bm25() in similar_names: words, name, qualified_name, path, signature, doc.
 constexpr std::string_view kBm25 = "bm25(symbols_fts, 10.0, 10.0, 4.0, 2.0, 1.0, 0.5)";
-constexpr double kExactNameBonus = 0.5;
 
 // FTS5 must flush its in-memory index into a new on-disk segment whenever a rowid is not larger
 // than the previous one written in the transaction. Symbol ids are hashes, so writing FTS rows as
@@ -88,6 +91,7 @@ enum class Sql : std::size_t {
   Meta,
   Content,
   SymbolById,
+  SymbolText,
   SymbolsInFile,
   EdgesTo,
   EdgesFrom,
@@ -141,6 +145,10 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(Sql::Count)> kSq
     "SELECT value FROM meta WHERE key = ?1",
     "SELECT content FROM file_contents WHERE file_id = ?1",
     "SELECT " CCI_SYMBOL_COLUMNS CCI_SYMBOL_FROM " WHERE s.id = ?1",
+    // SymbolText: the FTS columns of one symbol as the FTS source view gives them.
+    "SELECT s.words, s.name, s.qualified_name, "
+    "CASE WHEN s.kind = 0 THEN (SELECT path FROM files WHERE id = s.file_id) ELSE '' END, s.signature, s.doc "
+    "FROM symbols s WHERE s.id = ?1",
     "SELECT " CCI_SYMBOL_COLUMNS CCI_SYMBOL_FROM " WHERE f.path = ?1 ORDER BY s.ordinal",
     // EdgesTo: callers grouped by file, then by position, so output is stable across runs.
     "SELECT " CCI_EDGE_COLUMNS
@@ -255,15 +263,76 @@ void bind_filter(Stmt& st, const SymbolFilter& filter) {
   if (!filter.path_glob.empty()) st.bind_text(9, filter.path_glob);
 }
 
-// SQL function cci_name_key(text): detail::name_key, used for the exact-name bonus.
-void sql_name_key(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
-  const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
-  if (text == nullptr) {
-    sqlite3_result_null(ctx);
-    return;
+std::string_view value_text(sqlite3_value* value) {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(value));
+  if (text == nullptr) return {};
+  return {text, static_cast<std::size_t>(sqlite3_value_bytes(value))};
+}
+
+// SQL function cci_score(text, importance, name, key): store::combined_score for one match, so the
+// SQL ranking and search/'s in-memory index share every arithmetic step (scores are bit-identical).
+void sql_score(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
+  const double text = sqlite3_value_double(argv[0]);
+  const double importance = sqlite3_value_double(argv[1]);
+  const std::string_view name = value_text(argv[2]);
+  const std::string_view key = value_text(argv[3]);
+  const bool exact = !key.empty() && detail::name_key_equals(name, key);
+  sqlite3_result_double(ctx, combined_score(text, static_score(importance, name), exact));
+}
+
+// FTS5 auxiliary function cci_text(symbols_fts): store::text_score of the current row, from the
+// set of columns each query phrase occurs in. It reads only the position lists FTS5 already has
+// for the row (no document text, no document sizes: that per-match seek is what made bm25 slow).
+void fts_text_score(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, int /*argc*/,
+                    sqlite3_value** /*argv*/) {
+  const int phrases = api->xPhraseCount(fts);
+  // Queries built by search/ have a few phrases; a hand-written expression may have more.
+  constexpr int kInlinePhrases = 32;
+  std::array<std::uint8_t, kInlinePhrases> inline_masks{};
+  std::vector<std::uint8_t> many_masks;
+  std::span<std::uint8_t> masks;
+  if (phrases <= kInlinePhrases) {
+    masks = std::span(inline_masks.data(), static_cast<std::size_t>(std::max(phrases, 0)));
+  } else {
+    many_masks.resize(static_cast<std::size_t>(phrases));
+    masks = many_masks;
   }
-  std::string key = detail::name_key(std::string_view(text, static_cast<std::size_t>(sqlite3_value_bytes(argv[0]))));
-  sqlite3_result_text(ctx, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+  for (int i = 0; i < phrases; ++i) {
+    Fts5PhraseIter iter;
+    int column = -1;
+    if (int rc = api->xPhraseFirstColumn(fts, i, &iter, &column); rc != SQLITE_OK) {
+      sqlite3_result_error_code(ctx, rc);
+      return;
+    }
+    std::uint8_t mask = 0;
+    for (; column >= 0; api->xPhraseNextColumn(fts, &iter, &column))
+      if (static_cast<std::size_t>(column) < kTextColumnCount) mask = static_cast<std::uint8_t>(mask | (1U << column));
+    masks[static_cast<std::size_t>(i)] = mask;
+  }
+  sqlite3_result_double(ctx, text_score(masks));
+}
+
+// Registers cci_score and cci_text on a connection (functions are per connection).
+Status register_search_functions(Db& db) {
+  sqlite3* handle = db.handle();
+  int rc = sqlite3_create_function_v2(handle, "cci_score", 4, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                      nullptr, sql_score, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return std::unexpected(db.error(rc, "registering cci_score"));
+  // The documented way to reach the FTS5 C API: SELECT fts5(?1) with a bound pointer.
+  fts5_api* api = nullptr;
+  sqlite3_stmt* stmt = nullptr;
+  rc = sqlite3_prepare_v2(handle, "SELECT fts5(?1)", -1, &stmt, nullptr);
+  if (rc != SQLITE_OK) return std::unexpected(db.error(rc, "looking up the FTS5 API"));
+  sqlite3_bind_pointer(stmt, 1, static_cast<void*>(&api), "fts5_api_ptr", nullptr);
+  rc = sqlite3_step(stmt);
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_ROW || api == nullptr || api->iVersion < 2) {
+    return make_error(ErrorCode::Unsupported,
+                      fmt::format("the SQLite library has no usable FTS5 API (needed to search {})", db.path()));
+  }
+  rc = api->xCreateFunction(api, "cci_text", nullptr, fts_text_score, nullptr);
+  if (rc != SQLITE_OK) return std::unexpected(db.error(rc, "registering cci_text"));
+  return {};
 }
 
 std::string quote_fts_term(std::string_view term) {
@@ -424,8 +493,6 @@ Result<std::unique_ptr<IndexStore>> IndexStore::open(const fs::path& db_path, Op
   Db& db = impl->db;
   CCI_TRY(db.open(db_path, flags));
   sqlite3_busy_timeout(db.handle(), kBusyTimeoutMs);
-  sqlite3_create_function_v2(db.handle(), "cci_name_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
-                             nullptr, sql_name_key, nullptr, nullptr, nullptr);
 
   // The first read of the file: a non-SQLite file fails here with SQLITE_NOTADB.
   auto version = db.query_int("PRAGMA user_version");
@@ -443,6 +510,7 @@ Result<std::unique_ptr<IndexStore>> IndexStore::open(const fs::path& db_path, Op
                                   "upgrade cci or delete the index",
                                   db_path.string(), *version, kSchemaVersion));
   }
+  CCI_TRY(register_search_functions(db));
 
   if (mode == OpenMode::ReadOnly) {
     if (*version == 0) return make_error(ErrorCode::NotIndexed, fmt::format("{} holds no index", db_path.string()));
@@ -564,74 +632,95 @@ Result<std::vector<EdgeRecord>> IndexStore::Impl::collect_edges(Stmt& st) {
 Result<std::vector<SymbolHit>> IndexStore::search_symbols(const SymbolSearch& request) {
   if (request.fts_query.find_first_not_of(" \t\r\n") == std::string::npos) return std::vector<SymbolHit>{};
   CCI_TRY(impl_->sync_fts_for_query());
-  // Two stages, so a query matching 100k symbols does not join 100k rows: FTS5 picks the K
-  // best matches by text relevance alone (rel = -bm25), then importance, the exact-name bonus
-  // and the filters are applied to those K plus the symbols named exactly like the query.
-  // Relevance is normalised by the best match, so it lies in [0, 1] like importance.
-  // A symbol outside the K scores at most floor/best (its relevance is <= the K-th), so when the
-  // page's last score is above that bound the page is exact; otherwise K grows and we retry.
+  // Every match is scored (store/scoring.h) from its own row only: cci_text while FTS5 has the
+  // match's position lists, cci_score after the symbol and rank seeks. The page is chosen on
+  // (id, text, score) alone, and only its rows are then read in full. CROSS JOIN keeps FTS5 the
+  // outer loop: each match costs one seek into symbols (and files, when filtered) and ranks.
+  const bool needs_file = !request.filter.languages.empty() || !request.filter.path_glob.empty();
   const std::string sql = fmt::format(
-      "WITH hits AS (SELECT rowid AS hit_id, -{bm25} AS rel FROM symbols_fts WHERE symbols_fts MATCH ?1 "
-      "ORDER BY {bm25} LIMIT ?5), "
-      "bounds AS (SELECT MAX(rel) AS best, MIN(rel) AS floor, COUNT(*) AS n FROM hits), "
-      "named AS (SELECT s2.id AS hit_id, (SELECT best FROM bounds) AS rel FROM symbols s2 "
-      "WHERE ?6 <> '' AND s2.name = ?6 AND s2.id NOT IN (SELECT hit_id FROM hits)), "
-      "cand AS (SELECT * FROM hits UNION ALL SELECT * FROM named) "
-      "SELECT " CCI_SYMBOL_COLUMNS ", h.rel, "
-      "COALESCE(h.rel / NULLIF(b.best, 0), 1.0) * (0.6 + 0.4 * COALESCE(r.importance, 0.0)) "
-      "+ (CASE WHEN ?2 <> '' AND cci_name_key(s.name) = ?2 THEN {bonus} ELSE 0.0 END) AS score, "
-      "COALESCE(b.floor / NULLIF(b.best, 0), 0.0) AS bound, b.n "
-      "FROM cand h CROSS JOIN bounds b JOIN symbols s ON s.id = h.hit_id JOIN files f ON f.id = s.file_id "
-      "LEFT JOIN ranks r ON r.id = s.id WHERE 1{filter} "
-      "ORDER BY score DESC, s.id LIMIT ?3 OFFSET ?4",
-      fmt::arg("bm25", kBm25), fmt::arg("bonus", kExactNameBonus),
+      "SELECT " CCI_SYMBOL_COLUMNS ", p.text, p.score FROM ("
+      "SELECT m.id AS id, m.text AS text, cci_score(m.text, COALESCE(r.importance, 0.0), s.name, ?2) AS score "
+      "FROM (SELECT rowid AS id, cci_text(symbols_fts) AS text FROM symbols_fts WHERE symbols_fts MATCH ?1) m "
+      "CROSS JOIN symbols s ON s.id = m.id {files}LEFT JOIN ranks r ON r.id = s.id WHERE 1{filter} "
+      "ORDER BY score DESC, m.id LIMIT ?3 OFFSET ?4) p "
+      "CROSS JOIN symbols s ON s.id = p.id JOIN files f ON f.id = s.file_id LEFT JOIN ranks r ON r.id = s.id "
+      "ORDER BY p.score DESC, p.id",
+      fmt::arg("files", needs_file ? "CROSS JOIN files f ON f.id = s.file_id " : ""),
       fmt::arg("filter", filter_sql(request.filter, false)));
   auto prepared = impl_->query(sql);
   if (!prepared) return std::unexpected(prepared.error());
   Stmt& st = **prepared;
-  const std::string key = request.exact_name.empty() ? detail::exact_key_from_fts_query(request.fts_query)
-                                                     : detail::name_key(request.exact_name);
-  const bool filtered = !request.filter.kinds.empty() || !request.filter.languages.empty() ||
-                        !request.filter.path_glob.empty();
-  const std::size_t wanted = request.limit == 0 ? 0 : request.limit + request.offset;
-  std::int64_t k = wanted == 0 ? -1 : static_cast<std::int64_t>(std::max<std::size_t>(256, wanted * (filtered ? 64 : 8)));
-  for (;;) {
-    ResetGuard guard(st);
-    st.bind_text(1, request.fts_query);
-    st.bind_text(2, key);
-    st.bind(3, sql_limit(request.limit));
-    st.bind(4, static_cast<std::int64_t>(request.offset));
-    st.bind(5, k);
-    st.bind_text(6, request.exact_name);
-    bind_filter(st, request.filter);
-    std::vector<SymbolHit> out;
-    double bound = 0.0;
-    std::int64_t candidates = 0;
-    while (true) {
-      auto row = st.step();
-      if (!row) {
-        Error err = row.error();
-        // SQLITE_ERROR at step time here means FTS5 rejected the expression (syntax, unknown column).
-        if (err.code == ErrorCode::Internal) {
-          return make_error(ErrorCode::InvalidArgument,
-                            fmt::format("invalid search expression `{}`: {}", request.fts_query, err.message));
-        }
-        return std::unexpected(std::move(err));
+  ResetGuard guard(st);
+  st.bind_text(1, request.fts_query);
+  st.bind_text(2, request.exact_key);
+  st.bind(3, sql_limit(request.limit));
+  st.bind(4, static_cast<std::int64_t>(request.offset));
+  bind_filter(st, request.filter);
+  std::vector<SymbolHit> out;
+  while (true) {
+    auto row = st.step();
+    if (!row) {
+      Error err = row.error();
+      // SQLITE_ERROR at step time here means FTS5 rejected the expression (syntax, unknown column).
+      if (err.code == ErrorCode::Internal) {
+        return make_error(ErrorCode::InvalidArgument,
+                          fmt::format("invalid search expression `{}`: {}", request.fts_query, err.message));
       }
-      if (!*row) break;
-      SymbolHit hit;
-      hit.symbol = read_symbol(st);
-      hit.relevance = st.column_double(kSymbolColumnCount);
-      hit.score = st.column_double(kSymbolColumnCount + 1);
-      bound = st.column_double(kSymbolColumnCount + 2);
-      candidates = st.column_int(kSymbolColumnCount + 3);
-      out.push_back(std::move(hit));
+      return std::unexpected(std::move(err));
     }
-    const bool all_matches_seen = k < 0 || candidates < k;
-    const bool page_full = request.limit == 0 || out.size() >= request.limit;
-    if (all_matches_seen || (page_full && !out.empty() && out.back().score > bound)) return out;
-    // Candidates too few (filters) or the page could be beaten by a match outside them.
-    k = k >= (1 << 20) ? -1 : k * 8;
+    if (!*row) break;
+    SymbolHit hit;
+    hit.symbol = read_symbol(st);
+    hit.relevance = st.column_double(kSymbolColumnCount);
+    hit.score = st.column_double(kSymbolColumnCount + 1);
+    out.push_back(std::move(hit));
+  }
+  return out;
+}
+
+Status IndexStore::for_each_search_row(const std::function<void(const SearchRow&)>& row) {
+  // Symbols and ranks are both scanned in id order and merged here: joining them (and files)
+  // costs a b-tree seek per symbol, which tripled the time on the kernel (3.6 M symbols, 9 s).
+  // Only File symbols need their path (as in symbols_fts_source), so files is read for those
+  // alone; every symbol has its file row (put_file writes it first, remove_file deletes both).
+  // Both statements run in one read transaction of this connection, so they see one state.
+  auto symbols = impl_->query(
+      "SELECT s.id, s.file_id, s.kind, s.words, s.name, s.qualified_name, "
+      "CASE WHEN s.kind = 0 THEN (SELECT f.path FROM files f WHERE f.id = s.file_id) ELSE '' END, "
+      "s.signature, s.doc FROM symbols s ORDER BY s.id");
+  if (!symbols) return std::unexpected(symbols.error());
+  auto ranks = impl_->query("SELECT id, importance FROM ranks ORDER BY id");
+  if (!ranks) return std::unexpected(ranks.error());
+  Stmt& sym = **symbols;
+  Stmt& rank = **ranks;
+  ResetGuard sym_guard(sym);
+  ResetGuard rank_guard(rank);
+  bool rank_row = false;
+  SymbolId rank_id = 0;
+  bool ranks_done = false;
+  SearchRow out;
+  while (true) {
+    auto more = sym.step();
+    if (!more) return std::unexpected(more.error());
+    if (!*more) return {};
+    out.id = static_cast<SymbolId>(sym.column_int(0));
+    while (!ranks_done && (!rank_row || rank_id < out.id)) {
+      auto next = rank.step();
+      if (!next) return std::unexpected(next.error());
+      rank_row = *next;
+      ranks_done = !*next;
+      if (rank_row) rank_id = static_cast<SymbolId>(rank.column_int(0));
+    }
+    out.importance = rank_row && rank_id == out.id ? rank.column_double(1) : 0.0;
+    out.file_id = static_cast<FileId>(sym.column_int(1));
+    out.kind = static_cast<SymbolKind>(sym.column_int(2));
+    out.words = sym.column_text(3);
+    out.name = sym.column_text(4);
+    out.qualified_name = sym.column_text(5);
+    out.path = sym.column_text(6);
+    out.signature = sym.column_text(7);
+    out.doc = sym.column_text(8);
+    row(out);
   }
 }
 
@@ -643,6 +732,17 @@ Result<std::optional<SymbolRecord>> IndexStore::symbol(SymbolId id) {
   if (!row) return std::unexpected(row.error());
   if (!*row) return std::optional<SymbolRecord>{};
   return std::optional<SymbolRecord>(read_symbol(st));
+}
+
+Result<bool> IndexStore::symbol_text(SymbolId id, std::array<std::string, kTextColumnCount>& columns) {
+  CCI_STMT(st, *impl_, Sql::SymbolText);
+  ResetGuard guard(st);
+  st.bind(1, static_cast<std::int64_t>(id));
+  auto row = st.step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return false;
+  for (std::size_t c = 0; c < kTextColumnCount; ++c) columns[c].assign(st.column_text(static_cast<int>(c)));
+  return true;
 }
 
 Result<std::vector<SymbolRecord>> IndexStore::symbols_named(std::string_view name, const SymbolFilter& filter,
@@ -1522,6 +1622,16 @@ Status install_built_index(const fs::path& built, const fs::path& live) {
                       fmt::format("cannot move the new index {} to {}: {}", built.string(), live.string(), ec.message()));
   }
   return {};
+}
+
+bool glob_match(std::string_view pattern, std::string_view text) {
+  // sqlite3_strglob needs NUL-terminated strings; per-thread buffers keep this allocation-free
+  // once they have grown to the longest pattern and path seen.
+  thread_local std::string pattern_z;
+  thread_local std::string text_z;
+  pattern_z.assign(pattern);
+  text_z.assign(text);
+  return sqlite3_strglob(pattern_z.c_str(), text_z.c_str()) == 0;
 }
 
 }  // namespace cci::store

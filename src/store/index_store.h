@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -26,6 +27,7 @@
 #include "core/result.h"
 #include "core/symbol_id.h"
 #include "graph/code_graph.h"
+#include "store/scoring.h"
 
 namespace cci::store {
 
@@ -92,25 +94,38 @@ struct SymbolFilter {
 };
 
 // Full-text symbol search. `fts_query` is an FTS5 MATCH expression built by search/ over the
-// columns (words, name, qualified_name, path, signature, doc); results are ordered by
-// bm25 relevance combined with importance (see docs/ranking.md).
-// score = (relevance / best relevance among the matches) * (0.6 + 0.4 * importance)
-//         + 0.5 when the symbol's name equals the queried name (case, '_' and '-' ignored);
-// ties are broken by symbol id. docs/storage-format.md has the column weights.
+// columns (words, name, qualified_name, path, signature, doc) and decides which symbols match;
+// the order is store/scoring.h's: score = text × static + bonus, ties by symbol id
+// (docs/ranking.md). search/symbol_index.h answers the same queries from memory, identically.
 struct SymbolSearch {
   std::string fts_query;
   SymbolFilter filter;
   std::size_t limit = 20;   // 0 = no limit
   std::size_t offset = 0;
-  // The name that earns the exact-match bonus; empty = the terms of fts_query concatenated,
-  // when it has no OR/NOT/NEAR.
-  std::string exact_name;
+  // The name key (store::symbol_name_key) that earns the exact-name bonus; empty = no bonus.
+  // store::exact_query_key computes it from the query's phrases.
+  std::string exact_key;
 };
 
 struct SymbolHit {
   SymbolRecord symbol;
-  double relevance = 0.0;  // -bm25 (higher is better)
+  double relevance = 0.0;  // the text part of the score (store::text_score)
   double score = 0.0;      // combined ranking score
+};
+
+// What an in-memory search index needs of one symbol (IndexStore::for_each_search_row). The
+// views are valid only during the callback.
+struct SearchRow {
+  SymbolId id = 0;
+  FileId file_id = 0;
+  SymbolKind kind = SymbolKind::Function;
+  double importance = 0.0;  // 0 when the symbol has no rank row, as in search_symbols
+  std::string_view words;   // the FTS columns, exactly as the FTS index reads them
+  std::string_view name;
+  std::string_view qualified_name;
+  std::string_view path;    // the file path on File symbols, empty on the others (as in FTS)
+  std::string_view signature;
+  std::string_view doc;
 };
 
 struct IndexStats {
@@ -152,7 +167,13 @@ class IndexStore {
   // --- queries --------------------------------------------------------------------------------
   // Every `limit` of 0 means no limit. Results are deterministic (ties broken by path/line/id).
   Result<std::vector<SymbolHit>> search_symbols(const SymbolSearch& request);
+  // Every symbol once, in id order, for building an in-memory index (search/symbol_index.h);
+  // run it inside a read_snapshot() to get one consistent state. Stops at the first error.
+  Status for_each_search_row(const std::function<void(const SearchRow&)>& row);
   Result<std::optional<SymbolRecord>> symbol(SymbolId id);
+  // The FTS column texts of one symbol (store/scoring.h's fts_column_texts, read as stored);
+  // false when there is no such symbol. Cheaper than symbol(): no joins, no rank.
+  Result<bool> symbol_text(SymbolId id, std::array<std::string, kTextColumnCount>& columns);
   // Exact name or qualified-name match (case-sensitive), best-ranked first.
   Result<std::vector<SymbolRecord>> symbols_named(std::string_view name, const SymbolFilter& filter,
                                                   std::size_t limit);
@@ -254,6 +275,10 @@ class WriteBatch {
 // see either the old index or the new one. The old index's WAL is checkpointed and removed first,
 // so it can never be replayed onto the new file.
 Status install_built_index(const std::filesystem::path& built, const std::filesystem::path& live);
+
+// SQLite's GLOB (case-sensitive; * ? [...]), the match SymbolFilter::path_glob makes in SQL, for
+// filtering outside SQL.
+bool glob_match(std::string_view pattern, std::string_view text);
 
 // Splits identifiers into lower-case words for the FTS `words` column and for queries:
 // "parseHTTPRequest" -> {"parse", "http", "request"}, "parse_http_request" -> same,

@@ -98,36 +98,32 @@ std::string name_key(std::string_view name) {
   return key;
 }
 
-std::string exact_key_from_fts_query(std::string_view query) {
-  std::string key;
-  std::size_t i = 0;
-  while (i < query.size()) {
-    // One whitespace/paren-delimited token; quotes only group, they never change the key.
-    while (i < query.size() && (query[i] == ' ' || query[i] == '\t' || query[i] == '\n' || query[i] == '(' ||
-                                query[i] == ')'))
-      ++i;
-    std::size_t start = i;
-    bool quoted = false;
-    while (i < query.size()) {
-      char c = query[i];
-      if (c == '"') quoted = !quoted;
-      if (!quoted && (c == ' ' || c == '\t' || c == '\n' || c == '(' || c == ')')) break;
-      ++i;
+std::size_t identifier_word_count(std::string_view name) {
+  // split_words' boundaries, counted where each word starts (every started word is non-empty).
+  std::size_t count = 0;
+  CharClass prev = CharClass::Separator;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const CharClass cls = classify(name[i]);
+    if (cls != CharClass::Separator) {
+      const bool starts = prev == CharClass::Separator ||
+                          (cls == CharClass::Upper &&
+                           (prev == CharClass::Lower || prev == CharClass::Digit ||
+                            (prev == CharClass::Upper && i + 1 < name.size() && classify(name[i + 1]) == CharClass::Lower)));
+      if (starts) ++count;
     }
-    std::string_view token = query.substr(start, i - start);
-    if (token.empty()) continue;
-    if (token == "OR" || token == "NOT" || token == "NEAR" || token.starts_with("NEAR(")) return {};
-    if (token == "AND") continue;
-    // Column filters ("name:", "{words name}:", "-doc:") restrict where a term matches, not what.
-    if (token.front() == '{') {
-      std::size_t close = token.find('}');
-      token = close == std::string_view::npos ? std::string_view{} : token.substr(close + 1);
-    }
-    if (std::size_t colon = token.rfind(':'); colon != std::string_view::npos && token.find('"') > colon)
-      token = token.substr(colon + 1);
-    key += name_key(token);
+    prev = cls;
   }
-  return key;
+  return count;
+}
+
+bool name_key_equals(std::string_view name, std::string_view key) {
+  std::size_t matched = 0;
+  for (char c : name) {
+    if (classify(c) == CharClass::Separator) continue;
+    if (matched == key.size() || key[matched] != lower_ascii(c)) return false;
+    ++matched;
+  }
+  return matched == key.size();
 }
 
 std::string_view last_component(std::string_view name) {

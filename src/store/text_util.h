@@ -4,6 +4,7 @@
 // time, so a change here changes the on-disk format (bump kSchemaVersion and rebuild the FTS).
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -17,10 +18,11 @@ void fts_words(std::string_view name, std::string_view qualified_name, std::stri
 // "parse_http_request", "parseHTTPRequest" and "ParseHttpRequest" share one key.
 std::string name_key(std::string_view name);
 
-// The name a simple FTS query asks for: the concatenated name_key of its terms
-// ("parse http" -> "parsehttp", name:"Foo"* -> "foo"); empty when the query uses OR/NOT/NEAR,
-// where no single name is meant.
-std::string exact_key_from_fts_query(std::string_view query);
+// identifier_words(name).size() without building the words (called for every search match).
+std::size_t identifier_word_count(std::string_view name);
+
+// name_key(name) == key without building the key (called for every search match).
+bool name_key_equals(std::string_view name, std::string_view key);
 
 // The last component of a referenced name: text after the last '.', "::", '/' or "->".
 std::string_view last_component(std::string_view target_name);

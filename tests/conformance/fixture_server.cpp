@@ -3,7 +3,8 @@
 // resource and template and test_* prompt the official conformance suite
 // (@modelcontextprotocol/conformance 0.1.16) calls by name, with the contents its checks expect.
 // The suite then exercises our session, dispatch, progress, logging, server→client requests and
-// Streamable HTTP code rather than a reference SDK.
+// Streamable HTTP code (SSE polling included: calls of test_reconnection are polled) rather than a
+// reference SDK.
 //
 // Usage: cci_conformance_server [PORT]   (0 or nothing = an ephemeral port)
 // Serves http://127.0.0.1:PORT/mcp, prints "PORT=<n>" on stdout once listening, and stops on
@@ -45,6 +46,9 @@ constexpr std::string_view kWavBase64 = "UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAAB
 // Long enough for a human-less test client, short enough that a lost answer fails the scenario
 // well inside the suite's own timeouts.
 constexpr auto kClientRequestTimeout = 30s;
+
+// The tool whose calls the Streamable HTTP transport answers by SSE polling.
+constexpr std::string_view kPolledTool = "test_reconnection";
 
 Json object_schema(Json properties = Json::object(), Json required = Json::array()) {
   Json schema = {{"type", "object"}, {"properties", std::move(properties)}};
@@ -243,6 +247,19 @@ void add_tools(cci::mcp::Server& server) {
         return elicit(ctx, "Please select options from the enum fields", schema, "Elicitation completed");
       }});
 
+  // SEP-1699 (pending scenario server-sse-polling): the transport polls this tool's calls (see
+  // kPolledTool in main), so its POST stream ends after the priming event and the result reaches
+  // the client on its GET with Last-Event-ID. The pause stands for work still running when the
+  // client reconnects, so the result is usually delivered live rather than replayed.
+  server.add_tool(ToolSpec{
+      .name = std::string(kPolledTool),
+      .description = "Answers after the server has closed the call's SSE stream; the client resumes to read it",
+      .input_schema = object_schema(),
+      .handler = [](ToolContext&) -> cci::Result<ToolResult> {
+        std::this_thread::sleep_for(100ms);
+        return ToolResult::text("Reconnection test completed successfully");
+      }});
+
   // SEP-1613 (pending scenario json-schema-2020-12): the listing must keep these keywords verbatim.
   server.add_tool(ToolSpec{
       .name = "json_schema_2020_12_tool",
@@ -398,7 +415,15 @@ int main(int argc, char** argv) {
   add_resources(server);
   add_prompts(server);
 
-  auto network = cci::net::NetworkServer::start(server, cci::net::NetworkOptions{.host = "127.0.0.1", .port = port});
+  cci::net::NetworkOptions options{.host = "127.0.0.1", .port = port};
+  options.poll_request = [](const Json& request) {
+    if (request["method"] != "tools/call") return false;  // the transport passes requests only
+    const auto params = request.find("params");
+    if (params == request.end() || !params->is_object()) return false;
+    const auto name = params->find("name");
+    return name != params->end() && name->is_string() && name->get_ref<const std::string&>() == kPolledTool;
+  };
+  auto network = cci::net::NetworkServer::start(server, std::move(options));
   if (!network) {
     std::fprintf(stderr, "cci_conformance_server: cannot listen: %s\n", network.error().message.c_str());
     return 1;

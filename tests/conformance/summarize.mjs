@@ -2,17 +2,34 @@
 // an output directory (-o DIR → DIR/server-<scenario>-<timestamp>/checks.json) and prints one line
 // per scenario with the messages of its failing checks. The suite itself only prints a summary on
 // suite runs, so this is what tells a CI reader which check broke and why.
-//   node summarize.mjs RESULTS_DIR [EXPECTED_SCENARIO_COUNT]
-// Exits 1 when any check is a FAILURE, a checks.json is unreadable, or fewer scenarios reported
-// than expected (a scenario that crashed before writing its results must not pass silently).
+//   node summarize.mjs [--require SCENARIO:CHECK_ID,...]... RESULTS_DIR [EXPECTED_SCENARIO_COUNT]
+// Exits 1 when any check is a FAILURE, a checks.json is unreadable, fewer scenarios reported
+// than expected (a scenario that crashed before writing its results must not pass silently), or
+// a --require'd check is missing or not SUCCESS (some scenarios report a server that lacks the
+// feature under test as INFO or WARNING, which would otherwise pass).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const [dir, expectedArg] = process.argv.slice(2);
-if (!dir) {
-  console.error('usage: node summarize.mjs RESULTS_DIR [EXPECTED_SCENARIO_COUNT]');
+const usage = () => {
+  console.error('usage: node summarize.mjs [--require SCENARIO:CHECK_ID,...]... RESULTS_DIR [EXPECTED_SCENARIO_COUNT]');
   process.exit(2);
+};
+const required = new Map();  // scenario -> check ids that must be SUCCESS
+const positional = [];
+for (const args = process.argv.slice(2); args.length > 0;) {
+  const arg = args.shift();
+  if (arg !== '--require') {
+    positional.push(arg);
+    continue;
+  }
+  const spec = args.shift() ?? '';
+  const colon = spec.indexOf(':');
+  if (colon <= 0 || colon === spec.length - 1) usage();
+  const ids = spec.slice(colon + 1).split(',').filter(Boolean);
+  required.set(spec.slice(0, colon), [...(required.get(spec.slice(0, colon)) ?? []), ...ids]);
 }
+const [dir, expectedArg] = positional;
+if (!dir || positional.length > 2) usage();
 
 let failed = false;
 const rows = [];
@@ -30,12 +47,19 @@ for (const entry of readdirSync(dir, { withFileTypes: true })) {
   }
   const failures = checks.filter((c) => c.status === 'FAILURE');
   const warnings = checks.filter((c) => c.status === 'WARNING');
+  const unmet = (required.get(scenario) ?? []).filter((id) => !checks.some((c) => c.id === id && c.status === 'SUCCESS'));
+  required.delete(scenario);
   const notes = [
     ...failures.map((c) => `FAILURE ${c.id}: ${c.errorMessage ?? c.description}`),
+    ...unmet.map((id) => {
+      const seen = checks.filter((c) => c.id === id).map((c) => c.status);
+      return `REQUIRED ${id}: must be SUCCESS (got ${seen.length > 0 ? seen.join(', ') : 'no such check'})`;
+    }),
     ...warnings.map((c) => `warning ${c.id}: ${c.errorMessage ?? c.description}`),
   ];
-  if (failures.length > 0) failed = true;
-  rows.push({ scenario, status: failures.length > 0 ? 'FAIL' : 'pass', notes });
+  const bad = failures.length > 0 || unmet.length > 0;
+  if (bad) failed = true;
+  rows.push({ scenario, status: bad ? 'FAIL' : 'pass', notes });
 }
 
 rows.sort((a, b) => a.scenario.localeCompare(b.scenario));
@@ -47,6 +71,10 @@ for (const row of rows) {
 const passed = rows.filter((r) => r.status === 'pass').length;
 console.log(`  ${passed}/${rows.length} scenarios passed`);
 
+for (const scenario of required.keys()) {
+  console.log(`  ${scenario}: required checks, but the scenario wrote no results`);
+  failed = true;
+}
 const expected = Number(expectedArg ?? 0);
 if (rows.length < expected) {
   console.log(`  only ${rows.length} of ${expected} scenarios wrote results`);

@@ -2,7 +2,7 @@
 // a temporary repository indexed with index::index_project, a Server with register_code_tools,
 // and JSON-RPC lines through a real Session (so the protocol core's validation, dispatch and
 // progress run too). Answers are asserted exactly; every structuredContent is checked against
-// the tool's declared outputSchema.
+// the tool's declared outputSchema, which is strict (additionalProperties: false throughout).
 #include "mcp/code_tools.h"
 
 #include <fmt/format.h>
@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "core/paths.h"
@@ -100,13 +101,14 @@ class CodeToolsTest : public ::testing::Test {
     start(20000);
   }
 
-  void start(std::size_t max_chars, std::size_t result_cache_bytes = 0) {
+  void start(std::size_t max_chars, std::size_t result_cache_bytes = 0, bool memory_search_index = false) {
     if (session_) session_->close();
     session_.reset();
     server_ = std::make_unique<Server>(ServerOptions{.version = "test", .worker_threads = 3});
     stats_ = register_code_tools(*server_, CodeToolsOptions{.data_dir = data_dir(),
                                                             .max_result_chars = max_chars,
-                                                            .result_cache_bytes = result_cache_bytes});
+                                                            .result_cache_bytes = result_cache_bytes,
+                                                            .memory_search_index = memory_search_index});
     out_ = std::make_shared<Recorder>();
     session_ = server_->open_session(out_, SessionInfo{"stdio", repo_.path()});
     const Json init = rpc("initialize", {{"protocolVersion", "2025-11-25"},
@@ -144,7 +146,7 @@ class CodeToolsTest : public ::testing::Test {
       auto schema = schemas_.find(tool);
       EXPECT_NE(schema, schemas_.end());
       if (schema != schemas_.end() && result.contains("structuredContent")) {
-        const auto errors = validate_arguments(schema->second["outputSchema"], result["structuredContent"]);
+        const auto errors = validate_structured_content(schema->second["outputSchema"], result["structuredContent"]);
         EXPECT_TRUE(errors.empty()) << tool << ": " << (errors.empty() ? "" : errors.front());
       }
     }
@@ -701,6 +703,104 @@ TEST_F(CodeToolsTest, ResultCacheIsBoundedByBytesAndEvictsTheLeastRecentlyUsed) 
   EXPECT_EQ(s.cache_misses, 4u);
 }
 
+// Paths ("results[].body") of the object schemas inside `schema` that leave additionalProperties
+// open. A map-like object (additionalProperties is a schema, no properties) is closed too.
+void open_object_schemas(const Json& schema, const std::string& path, std::vector<std::string>& open) {
+  if (!schema.is_object()) return;
+  if (schema.value("type", "") == "object") {
+    const auto additional = schema.find("additionalProperties");
+    const bool closed = additional != schema.end() && (*additional == false || (additional->is_object() && !schema.contains("properties")));
+    if (!closed) open.push_back(path.empty() ? std::string("(root)") : path);
+  }
+  if (const auto props = schema.find("properties"); props != schema.end() && props->is_object()) {
+    for (const auto& [name, sub] : props->items()) open_object_schemas(sub, path.empty() ? name : path + "." + name, open);
+  }
+  if (const auto items = schema.find("items"); items != schema.end()) open_object_schemas(*items, path + "[]", open);
+  if (const auto additional = schema.find("additionalProperties"); additional != schema.end())
+    open_object_schemas(*additional, path + ".*", open);
+}
+
+// Every tool, with arguments that bring out its optional fields (doc, body, next_offset, before/
+// after, target_symbol, unresolved edges, skipped files, the result cache, changed paths), returns
+// structuredContent that a strict outputSchema accepts; call() validates each one.
+TEST_F(CodeToolsTest, EveryToolsStructuredContentMatchesItsStrictOutputSchema) {
+  for (const auto& [name, tool] : schemas_) {
+    std::vector<std::string> open;
+    open_object_schemas(tool["outputSchema"], "", open);
+    EXPECT_TRUE(open.empty()) << name << ": object schemas without additionalProperties: false: "
+                              << Json(open).dump();
+  }
+
+  // A binary file is skipped (skipped_by_reason, skipped.files[].detail); the result cache and
+  // the in-memory search index are on (manage_cache reports both).
+  repo_.write("pkg/blob.py", std::string("\x00\x01\x02 not text\n", 13));
+  start(20000, 1u << 20, true);
+  std::set<std::string> answered;
+  const auto ok = [&](const std::string& tool, Json arguments) {
+    const Json r = call(tool, std::move(arguments));
+    EXPECT_FALSE(is_error(r)) << tool << ": " << text_of(r);
+    if (!is_error(r)) answered.insert(tool);
+    return r.value("structuredContent", Json::object());
+  };
+
+  const Json indexed = ok("index_codebase", {{"project_path", root_}, {"custom_ignore", Json::array({"web/"})}});
+  EXPECT_EQ(indexed["skipped_by_reason"]["binary"], 1) << indexed.dump();
+  ok("index_codebase", {{"path", root_}, {"force", true}, {"workers", 1}});
+
+  const Json page = ok("search_code", {{"terms", "helper parse step"}, {"limit", 1}});
+  EXPECT_TRUE(page.contains("next_offset")) << page.dump();
+  ok("search_code", {{"terms", "parse request"}, {"mode", "all"}, {"type", "function"}, {"lang", "python"}, {"path", "pkg"}});
+  ok("search_code", {{"terms", "zzzz_no_such_symbol"}});
+
+  EXPECT_TRUE(ok("query_important_code", {{"limit", 1}}).contains("next_offset"));
+  ok("query_important_code", {{"node_type", "function"}, {"lang", "c"}});
+
+  ok("get_project_stats", Json::object());
+  EXPECT_TRUE(ok("list_indexed_projects", {{"limit", 1}, {"include_stats", true}})["projects"][0].contains("database"));
+  ok("list_indexed_projects", {{"include_stats", false}});
+
+  const Json stats = ok("manage_cache", {{"action", "stats"}});
+  EXPECT_EQ(stats["result_cache"]["enabled"], true) << stats.dump();
+  EXPECT_FALSE(stats["search_indexes"].empty()) << stats.dump();
+  ok("manage_cache", {{"action", "clear"}});
+
+  ok("get_ignore_patterns", {{"custom_ignore", Json::array({"vendor/", "*.gen.go"})}});
+
+  const Json def = ok("find_definition", {{"name", "parse_http_request"}, {"include_body", true}});
+  ASSERT_EQ(def["definitions"].size(), 1u) << def.dump();
+  EXPECT_TRUE(def["definitions"][0].contains("doc"));
+  EXPECT_TRUE(def["definitions"][0].contains("body"));
+  EXPECT_EQ(ok("find_definition", {{"name", "shared"}, {"limit", 1}})["truncated"], true);
+
+  const Json refs = ok("find_references", {{"name", "shared"}});
+  EXPECT_FALSE(refs["unresolved"].empty()) << refs.dump();
+  EXPECT_TRUE(ok("find_references", {{"name", "helper"}, {"limit", 1}}).contains("next_offset"));
+
+  const Json callees = ok("find_callees", {{"name", "twice"}});
+  ASSERT_FALSE(callees["callees"].empty()) << callees.dump();
+  EXPECT_TRUE(callees["callees"][0].contains("target_symbol")) << callees.dump();
+  ok("find_callees", {{"name", "step"}, {"limit", 1}});
+
+  EXPECT_TRUE(ok("get_file_outline", {{"path", "pkg/core.py"}, {"limit", 1}}).contains("next_offset"));
+  ok("get_codebase_overview", {{"limit", 100}});
+
+  repo_.write("pkg/extra.py", "def extra():\n    pass\n");
+  repo_.remove("dup/two.py");
+  const Json status = ok("get_index_status", {{"limit", 1}});
+  EXPECT_EQ(status["fresh"], false);
+  ASSERT_EQ(status["skipped"]["files"].size(), 1u) << status.dump();
+
+  const Json context = ok("search_text", {{"query", "return helper(1)"}, {"context", 2}});
+  ASSERT_FALSE(context["matches"].empty());
+  EXPECT_TRUE(context["matches"][0].contains("before"));
+  EXPECT_TRUE(ok("search_text", {{"query", "def "}, {"limit", 1}}).contains("next_offset"));
+  ok("search_text", {{"query", "ENGINE|util"}, {"regex", true}, {"case_sensitive", false}, {"lang", "python"}});
+
+  std::set<std::string> all;
+  for (const auto& [name, tool] : schemas_) all.insert(name);
+  EXPECT_EQ(answered, all);
+}
+
 TEST_F(CodeToolsTest, IndexCodebaseRunsOnTheIndexPool) {
   CodeTools tools = make_code_tools(CodeToolsOptions{.data_dir = data_dir()});
   for (const auto& t : tools.tools) EXPECT_EQ(t.pool == ToolPool::Index, t.name == "index_codebase") << t.name;
@@ -722,6 +822,21 @@ TEST_F(CodeToolsTest, CodeServerHasTheProductDefaults) {
   EXPECT_EQ(out->response(2)["result"]["tools"].size(), 14u);
   EXPECT_EQ(code.stats().index_jobs_total, 0u);
   session->close();
+}
+
+TEST_F(CodeToolsTest, ResultCacheHitsAreAnsweredBeforeReceiveReturns) {
+  start(20000, 1 << 20);
+  const Json first = call("search_code", {{"terms", "helper"}});
+  ASSERT_FALSE(is_error(first)) << text_of(first);
+  // The hit is answered on the receiving thread (ToolSpec::answer_at_once), without a worker.
+  const int id = ++next_id_;
+  session_->receive(request_line(id, "tools/call", {{"name", "search_code"}, {"arguments", {{"terms", "helper"}}}}));
+  const Json response = out_->response(id, 0ms);
+  ASSERT_FALSE(response.is_null()) << "the cache hit waited for a worker";
+  EXPECT_EQ(response["result"], first);
+  const CodeToolsStats s = stats_();
+  EXPECT_EQ(s.cache_hits, 1u);
+  EXPECT_EQ(s.cache_misses, 1u);  // the miss before it is counted once, not once per lookup
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// tests/mcp/schema_test.cpp — the tool-argument JSON Schema validator and its messages.
+// tests/mcp/schema_test.cpp — the JSON Schema validator and its messages, for tool arguments and
+// for structuredContent against a strict outputSchema.
 #include "mcp/schema.h"
 
 #include <gtest/gtest.h>
@@ -65,6 +66,40 @@ TEST(Schema, AnyOf) {
   EXPECT_TRUE(validate_arguments(schema, Json{{"v", 1}}).empty());
   EXPECT_TRUE(validate_arguments(schema, Json{{"v", "x"}}).empty());
   EXPECT_FALSE(validate_arguments(schema, Json{{"v", true}}).empty());
+}
+
+// A strict outputSchema: additionalProperties false on the result, on objects inside it and on
+// objects inside arrays; a map-like object constrains its values instead.
+const Json kStrictOutput = Json::parse(R"({"type":"object","additionalProperties":false,"required":["results"],
+    "properties":{"results":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["id"],
+                   "properties":{"id":{"type":"string"},"body":{"type":"object","additionalProperties":false,
+                                 "properties":{"text":{"type":"string"}}}}}},
+                  "counts":{"type":"object","additionalProperties":{"type":"integer"}},
+                  "empty":{"type":"object","additionalProperties":false,"properties":{}},
+                  "truncated":{"type":"boolean"}}})");
+
+TEST(Schema, StructuredContentMatchingAStrictSchemaIsValid) {
+  const Json value = Json::parse(R"({"results":[{"id":"1","body":{"text":"x"}},{"id":"2"}],
+                                     "counts":{"python":3,"c":1},"empty":{},"truncated":false})");
+  EXPECT_TRUE(validate_structured_content(kStrictOutput, value).empty());
+}
+
+TEST(Schema, StructuredContentNamesUndeclaredFieldsAtAnyDepth) {
+  const auto errors_for = [](const char* json) { return validate_structured_content(kStrictOutput, Json::parse(json)); };
+  EXPECT_EQ(errors_for(R"({"results":[],"next_offset":3})"),
+            std::vector<std::string>{"field 'next_offset' is not declared in the outputSchema (expected: counts, empty, "
+                                     "results, truncated)"});
+  EXPECT_EQ(errors_for(R"({"results":[{"id":"1"},{"id":"2","rank":2}]})"),
+            std::vector<std::string>{"field 'results[1].rank' is not declared in the outputSchema (expected: body, id)"});
+  EXPECT_EQ(errors_for(R"({"results":[{"id":"1","body":{"text":"x","truncated":true}}]})"),
+            std::vector<std::string>{"field 'results[0].body.truncated' is not declared in the outputSchema (expected: "
+                                     "text)"});
+  EXPECT_EQ(errors_for(R"({"results":[],"empty":{"x":1}})"),
+            std::vector<std::string>{"field 'empty.x' is not declared in the outputSchema (none declared)"});
+  EXPECT_EQ(errors_for(R"({"results":[],"counts":{"python":"3"}})"),
+            std::vector<std::string>{"field 'counts.python' must be an integer (got string)"});
+  EXPECT_EQ(errors_for(R"({"results":[{}]})"), std::vector<std::string>{"field 'results[0].id' is required"});
+  EXPECT_EQ(errors_for(R"([])"), std::vector<std::string>{"structuredContent must be an object (got array)"});
 }
 
 }  // namespace

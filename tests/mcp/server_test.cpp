@@ -2,7 +2,8 @@
 // Outbound as the transport: lifecycle, tools, errors, progress, cancellation, concurrency,
 // limits, batches, logging, resources, prompts, completion and server→client requests; and what
 // the daemon relies on: separate query and index worker pools, the global queue bound, request
-// records, server stats and the client's working directory from initialize.
+// records, server stats and the client's working directory from initialize; and answers given at
+// once on the receiving thread (the result cache's path), with serialised results.
 #include "mcp/server.h"
 
 #include <gtest/gtest.h>
@@ -10,9 +11,12 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 #include <tuple>
+
+#include "mcp/tool_call.h"
 
 namespace cci::mcp {
 namespace {
@@ -956,6 +960,167 @@ TEST_F(PoolTest, ClientWorkingDirectoryFromInitializeMeta) {
   EXPECT_EQ(where({{std::string(kWorkingDirectoryMeta), "relative/repo"}}), "/work/dir");
   EXPECT_EQ(where({{std::string(kWorkingDirectoryMeta), 42}}), "/work/dir");
   EXPECT_EQ(where({{"other", "/elsewhere"}}), "/work/dir");
+}
+
+// --- answering at once (ToolSpec::answer_at_once, the result cache's path) ----------------------
+
+// A tool whose answer_at_once answers {"key":"hit"} from a serialised result and leaves every
+// other call to its handler on the pool, recording which thread did what.
+class AtOnceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ServerOptions o;
+    o.worker_threads = 1;
+    o.on_request = [this](const RequestRecord& r) {
+      std::lock_guard lock(mutex_);
+      outcomes_.emplace_back(r.outcome);
+    };
+    server_ = std::make_unique<Server>(std::move(o));
+    server_->add_tool(ToolSpec{
+        .name = "lookup",
+        .input_schema = Json::parse(R"({"type":"object","properties":{"key":{"type":"string"}},"required":["key"]})"),
+        .handler = [this](ToolContext& ctx) -> Result<ToolResult> {
+          handler_thread_ = std::this_thread::get_id();
+          if (ctx.arguments()["key"] == "wait") {
+            released_.wait(ctx);
+          }
+          ToolResult r = ToolResult::text("from the handler");
+          r.meta = Json{{"gen", 1}};
+          return r;
+        },
+        .answer_at_once = [this](ToolContext& ctx) -> std::optional<ToolResult> {
+          ++at_once_calls_;
+          at_once_thread_ = std::this_thread::get_id();
+          known_ = ctx.known_project_path();
+          const auto start = std::chrono::steady_clock::now();
+          asked_ = ctx.request_client("roots/list", Json::object(), 5s).has_value();
+          ask_took_ = std::chrono::steady_clock::now() - start;
+          if (ctx.arguments()["key"] != "hit") return std::nullopt;
+          ToolResult r;
+          r.serialized = std::make_shared<const std::string>(R"({"content":[{"text":"from the cache","type":"text"}]})");
+          r.meta = Json{{"gen", 2}};
+          return r;
+        }});
+  }
+
+  std::shared_ptr<Session> open(Json capabilities = Json::object()) {
+    auto session = server_->open_session(out_, SessionInfo{"test", "/work/dir"});
+    session->receive(req("init", "initialize", {{"protocolVersion", "2025-11-25"}, {"capabilities", capabilities}}));
+    EXPECT_TRUE(out_->response("init").contains("result"));
+    session->receive(note("notifications/initialized"));
+    return session;
+  }
+
+  static std::string lookup(const Json& id, Json key) {
+    return req(id, "tools/call", {{"name", "lookup"}, {"arguments", {{"key", std::move(key)}}}});
+  }
+
+  std::vector<std::string> outcomes() {
+    std::lock_guard lock(mutex_);
+    return outcomes_;
+  }
+
+  void TearDown() override { released_.release(); }
+
+  Gate released_;
+  std::atomic<int> at_once_calls_{0};
+  std::thread::id at_once_thread_;               // written on the receiving (test) thread
+  std::atomic<std::thread::id> handler_thread_{};  // written on a worker
+  std::optional<std::filesystem::path> known_;
+  bool asked_ = true;
+  std::chrono::steady_clock::duration ask_took_{};
+  std::mutex mutex_;
+  std::vector<std::string> outcomes_;
+  std::shared_ptr<Recorder> out_ = std::make_shared<Recorder>();
+  std::unique_ptr<Server> server_;  // last: destroyed (and drained) before what its tools use
+};
+
+TEST_F(AtOnceTest, AHitIsAnsweredOnTheReceivingThreadBeforeReceiveReturns) {
+  auto session = open();
+  session->receive(lookup(1, "hit"));
+  // Already there: no worker was involved, so no waiting.
+  const Json response = out_->response(1, 0ms);
+  ASSERT_FALSE(response.is_null());
+  EXPECT_EQ(response["result"], Json::parse(R"({"_meta":{"gen":2},"content":[{"text":"from the cache","type":"text"}]})"));
+  EXPECT_EQ(at_once_thread_, std::this_thread::get_id());
+  EXPECT_EQ(handler_thread_.load(), std::thread::id{});
+  EXPECT_EQ(server_->stats().in_flight, 0u);
+  EXPECT_EQ(server_->stats().queued, 0u);
+  EXPECT_EQ(outcomes(), (std::vector<std::string>{"ok", "ok"}));  // initialize, then the call
+}
+
+TEST_F(AtOnceTest, AnythingElseRunsTheHandlerOnThePool) {
+  auto session = open();
+  session->receive(lookup(1, "miss"));
+  const Json response = out_->response(1);
+  EXPECT_EQ(response["result"]["content"][0]["text"], "from the handler");
+  EXPECT_EQ(response["result"]["_meta"]["gen"], 1);
+  EXPECT_EQ(at_once_calls_, 1);
+  EXPECT_NE(handler_thread_.load(), std::thread::id{});
+  EXPECT_NE(handler_thread_.load(), std::this_thread::get_id());
+  // Invalid arguments are not offered at once: the pool path reports them.
+  session->receive(lookup(2, 7));
+  const Json invalid = out_->response(2);
+  EXPECT_EQ(invalid["result"]["isError"], true);
+  EXPECT_NE(invalid["result"]["content"][0]["text"].get<std::string>().find("Invalid arguments"), std::string::npos);
+  EXPECT_EQ(at_once_calls_, 1);
+  EXPECT_TRUE(eventually([&] { return outcomes().size() == 3; }));
+  EXPECT_EQ(outcomes().back(), "tool_error");
+}
+
+TEST_F(AtOnceTest, ItsContextNeverWaitsForTheClient) {
+  // No roots declared: the session's directory is known.
+  auto plain = open();
+  plain->receive(lookup(1, "hit"));
+  ASSERT_FALSE(out_->response(1, 0ms).is_null());
+  EXPECT_EQ(known_, std::filesystem::path("/work/dir"));
+  EXPECT_FALSE(asked_);
+  EXPECT_LT(ask_took_, 1s);
+  // Roots declared but not listed yet: finding the directory would need a round trip, so it is
+  // unknown here; and a request to the client fails at once instead of being sent.
+  out_->clear();
+  auto rooted = open({{"roots", Json::object()}});
+  rooted->receive(lookup(2, "hit"));
+  ASSERT_FALSE(out_->response(2, 0ms).is_null());
+  EXPECT_EQ(known_, std::nullopt);
+  EXPECT_FALSE(asked_);
+  EXPECT_LT(ask_took_, 1s);
+  EXPECT_TRUE(out_->with_method("roots/list").empty());
+}
+
+TEST_F(AtOnceTest, AnIdInFlightIsRefusedEvenForAHit) {
+  auto session = open();
+  session->receive(lookup(1, "wait"));
+  ASSERT_TRUE(eventually([&] { return handler_thread_.load() != std::thread::id{}; }));
+  session->receive(lookup(1, "hit"));
+  const Json dup = out_->wait_for([](const Json& m) { return m.contains("error"); });
+  EXPECT_EQ(dup["error"]["code"], -32600);
+  released_.release();
+  const Json first = out_->wait_for([](const Json& m) { return m.value("id", Json()) == 1 && m.contains("result"); });
+  ASSERT_FALSE(first.is_null());
+  EXPECT_EQ(first["result"]["content"][0]["text"], "from the handler");
+}
+
+TEST(ToolResultText, SerialisedResultsSpliceMetaAsTheValueWouldDumpIt) {
+  const Json body = {{"content", {{{"type", "text"}, {"text", "a\nb \"c\""}}}}, {"structuredContent", {{"n", 3}}}};
+  const Json meta = {{"cci/indexGeneration", 7}, {"cci/pendingChanges", 0}};
+  ToolResult value;
+  value.content = body["content"];
+  value.structured = body["structuredContent"];
+  value.meta = meta;
+  ToolResult text;
+  text.serialized = std::make_shared<const std::string>(rpc::to_text(body));
+  text.meta = meta;
+  const std::string expected = detail::tool_result_text(value);
+  EXPECT_EQ(detail::tool_result_text(text), expected);
+  EXPECT_EQ(detail::tool_result_json(text), Json::parse(expected));  // the session-less path
+  ToolResult bare;
+  bare.serialized = text.serialized;
+  EXPECT_EQ(detail::tool_result_text(bare), rpc::to_text(body));
+  ToolResult empty;
+  empty.serialized = std::make_shared<const std::string>("{}");
+  empty.meta = meta;
+  EXPECT_EQ(detail::tool_result_text(empty), rpc::to_text(Json{{"_meta", meta}}));
 }
 
 }  // namespace

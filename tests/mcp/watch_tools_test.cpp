@@ -19,6 +19,7 @@
 #include "index/indexer.h"
 #include "mcp/code_tools.h"
 #include "mcp/schema.h"
+#include "mcp/tool_call.h"
 #include "store/registry.h"
 #include "temp_dir.h"
 #include "watch/freshness.h"
@@ -92,7 +93,7 @@ class WatchToolsTest : public ::testing::Test {
       if (tool.name != name) continue;
       Json result = invoke_tool(tool, std::move(arguments), repo_.path());
       if (!result.value("isError", false) && tool.output_schema) {
-        const auto errors = validate_arguments(*tool.output_schema, result["structuredContent"]);
+        const auto errors = validate_structured_content(*tool.output_schema, result["structuredContent"]);
         EXPECT_TRUE(errors.empty()) << name << ": " << (errors.empty() ? "" : errors.front());
       }
       return result;
@@ -280,6 +281,83 @@ TEST_F(WatchToolsTest, WithoutAServiceMetaNamesTheGenerationAndTheWatchIsOff) {
   const Json unindexed = call("search_code", {{"terms", "helper"}, {"project_path", elsewhere.path().string()}});
   EXPECT_TRUE(unindexed.value("isError", false));
   EXPECT_FALSE(unindexed.contains("_meta")) << unindexed.dump();
+}
+
+// The context a session gives ToolSpec::answer_at_once: the session's directory only when it is
+// known without asking the client, and no client to ask.
+class AtOnceContext final : public ToolContext {
+ public:
+  AtOnceContext(Json arguments, std::optional<fs::path> known) : arguments_(std::move(arguments)), known_(std::move(known)) {}
+  const Json& arguments() const override { return arguments_; }
+  void progress(double, std::optional<double>, std::string) override {}
+  bool cancelled() const override { return false; }
+  void log(LogLevel, std::string, Json) override {}
+  Result<Json> request_client(std::string method, Json, std::chrono::milliseconds) override {
+    ADD_FAILURE() << "answer_at_once asked the client: " << method;
+    return make_error(ErrorCode::Unsupported, "no client");
+  }
+  const Json& client_capabilities() const override { return empty_; }
+  const Json& client_info() const override { return empty_; }
+  fs::path default_project_path() override {
+    ADD_FAILURE() << "answer_at_once asked for the default directory";
+    return known_.value_or(fs::path());
+  }
+  std::optional<fs::path> known_project_path() override { return known_; }
+
+ private:
+  Json arguments_;
+  std::optional<fs::path> known_;
+  const Json empty_ = Json::object();
+};
+
+TEST_F(WatchToolsTest, AnswersAtOnceOnlyCachedResultsWithNothingPending) {
+  start(true, 3000ms);  // a long debounce keeps an edit pending while it is looked at
+  serve_and_settle();
+  const auto at_once = [&](const Json& arguments, std::optional<fs::path> known) -> std::optional<Json> {
+    for (const auto& tool : tools_.tools) {
+      if (tool.name != "find_definition") continue;
+      if (!tool.answer_at_once) {
+        ADD_FAILURE() << "find_definition cannot answer at once";
+        return std::nullopt;
+      }
+      AtOnceContext context(arguments, std::move(known));
+      auto result = tool.answer_at_once(context);
+      if (!result) return std::nullopt;
+      EXPECT_TRUE(result->serialized) << "a cached answer is sent as the text it was cached as";
+      return detail::tool_result_json(std::move(*result));
+    }
+    return std::nullopt;
+  };
+  const Json args = {{"name", "helper"}};
+  EXPECT_EQ(at_once(args, repo_.path()), std::nullopt) << "nothing cached yet";
+  const Json first = call("find_definition", args);
+  ASSERT_FALSE(first.value("isError", false)) << first.dump();
+  const auto hit = at_once(args, repo_.path());
+  ASSERT_TRUE(hit.has_value());
+  EXPECT_EQ(*hit, first);  // the same answer, _meta included
+  // The directory named in the arguments needs no session directory; an unknown one is no hit.
+  EXPECT_EQ(at_once({{"name", "helper"}, {"project_path", root_.string()}}, std::nullopt), std::nullopt);
+  call("find_definition", {{"name", "helper"}, {"project_path", root_.string()}});
+  EXPECT_TRUE(at_once({{"name", "helper"}, {"project_path", root_.string()}}, std::nullopt).has_value());
+  EXPECT_EQ(at_once(args, std::nullopt), std::nullopt) << "the session's directory would need roots/list";
+
+  // A pending change adds a note to the answer: that is a worker's job.
+  repo_.write("pkg/other.py", "def other():\n    return 2\n");
+  ASSERT_TRUE(poll_until([&] {
+    auto status = freshness_->status(root_);
+    return status && status->pending_paths > 0;
+  })) << "the edit was never seen";
+  EXPECT_EQ(at_once(args, repo_.path()), std::nullopt);
+  EXPECT_GT(pending_of(call("find_definition", args)), 0);
+
+  // Applied: a new generation, for which nothing is cached until a worker answers once.
+  ASSERT_TRUE(freshness_->wait_idle(root_, kDeadline));
+  EXPECT_EQ(at_once(args, repo_.path()), std::nullopt);
+  const Json later = call("find_definition", args);
+  EXPECT_GT(generation_of(later), generation_of(first));
+  const auto fresh = at_once(args, repo_.path());
+  ASSERT_TRUE(fresh.has_value());
+  EXPECT_EQ(*fresh, later);
 }
 
 }  // namespace

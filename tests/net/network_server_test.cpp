@@ -1,7 +1,7 @@
 // tests/net/network_server_test.cpp — NetworkServer on real sockets (127.0.0.1, an ephemeral
 // port) with a real mcp::Server, driven by a small synchronous Beast client: Streamable HTTP
-// (JSON and SSE answers, sessions, status codes, the standalone stream, resumption), WebSocket,
-// and the Host/Origin/token checks.
+// (JSON and SSE answers, sessions, status codes, the standalone stream, resumption, SSE polling),
+// WebSocket, and the Host/Origin/token checks.
 #include "net/network_server.h"
 
 #include <gtest/gtest.h>
@@ -16,6 +16,7 @@
 #include <map>
 #include <string>
 #include <thread>
+#include <tuple>
 
 namespace cci::net {
 namespace {
@@ -383,6 +384,63 @@ TEST_F(NetworkServerTest, ResumptionWithLastEventIdReplaysMissedEvents) {
   const auto msgs = messages(resumed);
   ASSERT_FALSE(msgs.empty()) << resumed.body;
   EXPECT_EQ(msgs.back()["id"], 11);
+  EXPECT_EQ(msgs.back()["result"]["content"][0]["text"], "slept");
+}
+
+// SSE polling: the server ends a polled call's POST stream right after the priming event, and the
+// client's GET with that event id receives the response (live or replayed, whichever comes first).
+TEST_F(NetworkServerTest, SsePollingEndsThePostAfterPrimingAndTheGetCarriesTheResponse) {
+  NetworkOptions options;
+  options.poll_request = [](const Json& request) { return request["method"] == "tools/call"; };
+  start(options);
+  const std::string id = open_session();
+  for (const auto& [call_id, tool, answer] : {std::tuple{21, "slow", "slept"}, std::tuple{22, "echo", "polled"}}) {
+    const Json call = {{"jsonrpc", "2.0"},
+                       {"id", call_id},
+                       {"method", "tools/call"},
+                       {"params", {{"name", tool}, {"arguments", {{"ms", 300}, {"text", "polled"}}}}}};
+    // post() reads to the end of the response: it returns once the server has ended the stream.
+    const Reply reply = post(call.dump(), {{"Mcp-Session-Id", id}});
+    ASSERT_EQ(reply.status, 200u) << tool;
+    EXPECT_TRUE(reply.headers.at("content-type").starts_with("text/event-stream")) << tool;
+    const auto events = sse_events(reply.body);
+    ASSERT_EQ(events.size(), 1u) << tool << ": only the priming event: " << reply.body;
+    EXPECT_FALSE(events[0].first.empty());
+    EXPECT_EQ(events[0].second, "");
+    EXPECT_NE(reply.body.find("\nretry: "), std::string::npos) << reply.body;
+
+    const Reply resumed = send(http::verb::get, "/mcp", "",
+                               {{"Mcp-Session-Id", id}, {"Accept", "text/event-stream"}, {"Last-Event-ID", events[0].first}});
+    ASSERT_EQ(resumed.status, 200u) << tool;
+    const auto msgs = messages(resumed);
+    ASSERT_EQ(msgs.size(), 1u) << tool << ": " << resumed.body;
+    EXPECT_EQ(msgs[0]["id"], call_id);
+    EXPECT_EQ(msgs[0]["result"]["content"][0]["text"], answer);
+  }
+  // What the predicate declines is answered as before.
+  const Reply ping = post(R"({"jsonrpc":"2.0","id":23,"method":"ping"})", {{"Mcp-Session-Id", id}});
+  EXPECT_TRUE(ping.headers.at("content-type").starts_with("application/json")) << ping.body;
+  EXPECT_EQ(Json::parse(ping.body)["id"], 23);
+}
+
+// A client of an earlier protocol version does not know to reconnect: its calls are never polled.
+TEST_F(NetworkServerTest, SsePollingSparesSessionsBefore2025_11_25) {
+  NetworkOptions options;
+  options.poll_request = [](const Json&) { return true; };
+  start(options);
+  Json init = Json::parse(kInit);
+  init["params"]["protocolVersion"] = "2025-06-18";
+  const Reply opened = post(init.dump());
+  ASSERT_EQ(opened.status, 200u) << opened.body;
+  EXPECT_EQ(Json::parse(opened.body)["result"]["protocolVersion"], "2025-06-18");
+  const std::string id = opened.headers.at("mcp-session-id");
+  ASSERT_EQ(post(kInitialized, {{"Mcp-Session-Id", id}}).status, 202u);
+  const Reply reply = post(R"({"jsonrpc":"2.0","id":31,"method":"tools/call","params":{"name":"slow","arguments":{"ms":10}}})",
+                           {{"Mcp-Session-Id", id}});
+  ASSERT_EQ(reply.status, 200u);
+  const auto msgs = messages(reply);
+  ASSERT_FALSE(msgs.empty()) << reply.body;
+  EXPECT_EQ(msgs.back()["id"], 31);
   EXPECT_EQ(msgs.back()["result"]["content"][0]["text"], "slept");
 }
 

@@ -134,6 +134,19 @@ TEST(Message, SerialisationRoundTrips) {
   }
 }
 
+TEST(Message, ResultSplicedAsTextEqualsTheSerialisedValue) {
+  // A cached result is sent as text: the bytes must be those of serialising the value itself.
+  const Json result = {{"content", {{{"type", "text"}, {"text", "a \"quoted\"\nline \xff"}}}},
+                       {"structuredContent", {{"n", 1.5}, {"list", {1, 2}}}},
+                       {"_meta", {{"cci/indexGeneration", 7}}}};
+  for (const Id& id : {Id{std::int64_t{42}}, Id{std::int64_t{-1}}, Id{std::string("req \"7\"\n")}}) {
+    EXPECT_EQ(serialize_result_text(id, to_text(result)), serialize_result(id, result));
+  }
+  EXPECT_EQ(serialize_result_text(Id{std::int64_t{1}}, to_text(Json::object())),
+            serialize_result(Id{std::int64_t{1}}, Json::object()));
+  EXPECT_EQ(to_text(Json{{"b", 1}, {"a", "x\ny"}}), R"({"a":"x\ny","b":1})");
+}
+
 TEST(Message, SerialisedOutputHasNoRawNewlinesAndReplacesInvalidUtf8) {
   const std::string text = serialize_result(Id{std::int64_t{1}}, Json{{"text", std::string("a\nb\r\t\xff\xfe z")}});
   EXPECT_EQ(text.find('\n'), std::string::npos);

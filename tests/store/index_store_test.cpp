@@ -12,6 +12,8 @@
 
 #include "core/hash.h"
 #include "core/symbol_id.h"
+#include "store/scoring.h"
+#include "store_fixtures.h"
 #include "temp_dir.h"
 
 namespace cci::store {
@@ -19,49 +21,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using cci::testing::TempDir;
-
-Symbol make_symbol(SymbolKind kind, std::string name, std::string qualified, std::int32_t parent,
-                   std::uint32_t line, std::string signature = {}, std::string doc = {}) {
-  Symbol s;
-  s.kind = kind;
-  s.name = std::move(name);
-  s.qualified_name = std::move(qualified);
-  s.parent = parent;
-  s.span = {line, 1, line + 2, 10};
-  s.signature = std::move(signature);
-  s.doc = std::move(doc);
-  return s;
-}
-
-// A ParsedFile whose symbols[0] is the File symbol, followed by `symbols`.
-ParsedFile make_file(std::string path, Language lang, std::vector<Symbol> symbols) {
-  ParsedFile p;
-  p.language = lang;
-  p.path = path;
-  p.line_count = 100;
-  Symbol file;
-  file.kind = SymbolKind::File;
-  file.name = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
-  file.qualified_name = path;
-  file.span = {1, 1, 100, 1};
-  p.symbols.push_back(file);
-  for (Symbol& s : symbols) p.symbols.push_back(std::move(s));
-  return p;
-}
-
-FileRecord record_for(const ParsedFile& p, std::string_view content) {
-  FileRecord r;
-  r.id = file_id_for(p.path);
-  r.path = p.path;
-  r.language = p.language;
-  r.size = content.size();
-  r.mtime_ns = 1'700'000'000'123'456'789LL;
-  r.content_hash = hash64(content);
-  r.line_count = p.line_count;
-  r.symbol_count = static_cast<std::uint32_t>(p.symbols.size());
-  r.partial = p.error_nodes > 0;
-  return r;
-}
+using fixtures::make_file;
+using fixtures::make_symbol;
+using fixtures::record_for;
 
 SymbolId id_of(const ParsedFile& p, std::size_t index) { return assign_symbol_ids(p)[index]; }
 
@@ -366,7 +328,7 @@ TEST_F(IndexStoreTest, ImportanceBreaksEqualRelevance) {
   put(*store, {a, b});
   const SymbolId ida = id_of(a, 1);
   const SymbolId idb = id_of(b, 1);
-  SymbolSearch req{.fts_query = "handle event", .exact_name = "-"};
+  SymbolSearch req{.fts_query = "handle event"};  // no exact_key: no bonus
 
   auto before = store->search_symbols(req);
   ASSERT_TRUE(before.has_value());
@@ -383,8 +345,10 @@ TEST_F(IndexStoreTest, ImportanceBreaksEqualRelevance) {
   ASSERT_EQ(after->size(), 2U);
   EXPECT_EQ((*after)[0].symbol.id, high);
   EXPECT_DOUBLE_EQ((*after)[0].symbol.importance, 0.9);
-  EXPECT_NEAR((*after)[0].score, 1.0 * (0.6 + 0.4 * 0.9), 1e-9);
-  EXPECT_NEAR((*after)[1].score, 1.0 * (0.6 + 0.4 * 0.1), 1e-9);
+  // Both phrases occur in the words column (weight 1); "handleEvent" is one token in the name.
+  EXPECT_EQ((*after)[0].relevance, 2.0);
+  EXPECT_EQ((*after)[0].score, 2.0 * static_score(0.9, "handleEvent"));
+  EXPECT_EQ((*after)[1].score, 2.0 * static_score(0.1, "handleEvent"));
 }
 
 TEST_F(IndexStoreTest, ExactNameMatchGetsABonus) {
@@ -395,20 +359,23 @@ TEST_F(IndexStoreTest, ExactNameMatchGetsABonus) {
   put(*store, {p});
   write_ranks(*store, {{.id = id_of(p, 1), .importance = 0.0}, {.id = id_of(p, 2), .importance = 1.0}});
 
-  auto with = store->search_symbols({.fts_query = "parse"});
-  auto without = store->search_symbols({.fts_query = "parse", .exact_name = "nothing"});
+  auto with = store->search_symbols({.fts_query = "parse", .exact_key = "parse"});
+  auto without = store->search_symbols({.fts_query = "parse"});
   ASSERT_TRUE(with.has_value() && without.has_value());
   ASSERT_EQ(with->size(), 2U);
+  ASSERT_EQ(without->size(), 2U);
+  // The more important, longer name wins on text x static alone; the bonus puts "parse" first.
+  EXPECT_EQ((*without)[0].symbol.name, "parseArgs");
   EXPECT_EQ((*with)[0].symbol.name, "parse");
   auto score_of = [](const std::vector<SymbolHit>& hits, const std::string& name) {
     for (const SymbolHit& h : hits)
       if (h.symbol.name == name) return h.score;
     return -1.0;
   };
-  EXPECT_NEAR(score_of(*with, "parse") - score_of(*without, "parse"), 0.5, 1e-9);
-  EXPECT_NEAR(score_of(*with, "parseArgs"), score_of(*without, "parseArgs"), 1e-12);
+  EXPECT_EQ(score_of(*with, "parse"), score_of(*without, "parse") + kExactNameBonus);
+  EXPECT_EQ(score_of(*with, "parseArgs"), score_of(*without, "parseArgs"));
   // The key ignores case and separators: "parse_args" names parseArgs exactly.
-  auto snake = store->search_symbols({.fts_query = "parse args", .exact_name = "parse_args"});
+  auto snake = store->search_symbols({.fts_query = "parse args", .exact_key = symbol_name_key("parse_args")});
   ASSERT_TRUE(snake.has_value());
   ASSERT_FALSE(snake->empty());
   EXPECT_EQ((*snake)[0].symbol.name, "parseArgs");

@@ -1,8 +1,9 @@
 // tests/e2e/sdk/stdio.test.mjs — `cci mcp-server` driven by the official MCP TypeScript SDK over
 // stdio, spawned the way Claude Desktop spawns it: handshake, tool/resource/prompt listings,
-// every tool against a fixture repository with known answers, progress, cancellation, argument
-// errors; then, with raw bytes on the child's stdin, malformed and oversized input and what the
-// server sends after notifications/cancelled.
+// every tool against a fixture repository with known answers (structuredContent validated by the
+// SDK against each tool's strict outputSchema), progress, cancellation, argument errors; then,
+// with raw bytes on the child's stdin, malformed and oversized input and what the server sends
+// after notifications/cancelled.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -30,6 +31,21 @@ const EXPECTED_TOOLS = [
   'manage_cache', 'get_ignore_patterns', 'find_definition', 'find_references', 'find_callees',
   'get_file_outline', 'get_codebase_overview', 'get_index_status', 'search_text',
 ];
+
+// Paths of the object schemas in an outputSchema that admit undeclared properties. The client
+// validates every structuredContent against the schema (listTools caches the validators), so with
+// all of them closed any field a tool returns without declaring it fails the calls below.
+function openObjectSchemas(schema, path = '(root)') {
+  if (!schema || typeof schema !== 'object') return [];
+  const open = [];
+  const extra = schema.additionalProperties;
+  const closed = extra === false || (typeof extra === 'object' && schema.properties === undefined);
+  if (schema.type === 'object' && !closed) open.push(path);
+  for (const [name, sub] of Object.entries(schema.properties ?? {})) open.push(...openObjectSchemas(sub, `${path}.${name}`));
+  if (schema.items) open.push(...openObjectSchemas(schema.items, `${path}[]`));
+  if (typeof extra === 'object') open.push(...openObjectSchemas(extra, `${path}.*`));
+  return open;
+}
 
 const SHAPES_PY = 'pkg/shapes.py';
 const REPORT_PY = 'pkg/report.py';
@@ -96,10 +112,10 @@ describe('cci mcp-server over stdio (official TypeScript SDK client)', () => {
         assert.ok(sub.description, `${tool.name}.${prop}: described`);
       }
       assert.doesNotThrow(() => ajv.getValidator(schema), `${tool.name}: inputSchema compiles`);
-      if (tool.outputSchema) {
-        assert.equal(tool.outputSchema.type, 'object', `${tool.name}: outputSchema.type`);
-        assert.doesNotThrow(() => ajv.getValidator(tool.outputSchema), `${tool.name}: outputSchema compiles`);
-      }
+      assert.ok(tool.outputSchema, `${tool.name}: outputSchema`);
+      assert.equal(tool.outputSchema.type, 'object', `${tool.name}: outputSchema.type`);
+      assert.doesNotThrow(() => ajv.getValidator(tool.outputSchema), `${tool.name}: outputSchema compiles`);
+      assert.deepEqual(openObjectSchemas(tool.outputSchema), [], `${tool.name}: every object schema is closed`);
     }
     // Query tools are safe to retry: clients only auto-retry read-only/idempotent tools.
     for (const name of ['search_code', 'find_definition', 'find_references', 'get_file_outline', 'search_text']) {
