@@ -443,6 +443,33 @@ struct Daemon {
     pid = state["pid"].get<long>();
     token = read_text(home + "/daemon.token");
     while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+    wait_for_search_index();
+  }
+
+  // The daemon builds a project's in-memory search index in the background at its first search
+  // (the kernel's takes tens of seconds); until then SQL answers. Timed runs start once it is
+  // current, so they measure the path a warm daemon takes.
+  void wait_for_search_index() const {
+    auto client = cci::client::Client::connect(cci::client::ClientOptions::for_daemon(home));
+    if (!client) die("cannot connect to the daemon: " + client.error().message);
+    const Json project = {{"project_path", options.project}};
+    Json first = project;
+    first["terms"] = options.terms.front();
+    if (!(*client)->call_tool("search_code", first)) die("search_code failed");
+    const auto start = Clock::now();
+    for (;;) {
+      auto stats = (*client)->call_tool("manage_cache", {{"action", "stats"}});
+      if (!stats) die("manage_cache failed: " + stats.error().message);
+      for (const auto& index : stats->structured.value("search_indexes", Json::array()))
+        if (index.value("current", false) && !index.value("building", true)) {
+          std::fprintf(stderr, "%s: search index ready (%zu symbols, built in %.1f s)\n", options.name.c_str(),
+                       index.value("symbols", std::size_t{0}), index.value("build_seconds", 0.0));
+          return;
+        }
+      if (Clock::now() - start > std::chrono::minutes(10)) die("the daemon's search index was not built in 10 minutes");
+      if (!(*client)->call_tool("search_code", first)) die("search_code failed");
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
   }
   ~Daemon() { run_capture({options.cci, "mcp-daemon", "stop"}, options.project); }
 

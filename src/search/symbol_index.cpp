@@ -48,6 +48,8 @@ class Cursor {
   std::uint32_t current() const { return current_; }
   // Moves to the first rank >= target (kEnd when none).
   virtual void advance_to(std::uint32_t target) = 0;
+  // How many ranks it yields at most: intersections probe their largest parts last.
+  virtual std::uint64_t size_bound() const = 0;
 
  protected:
   std::uint32_t current_ = kEnd;
@@ -80,6 +82,7 @@ class ListCursor final : public Cursor {
     }
     while (current_ < target) step();
   }
+  std::uint64_t size_bound() const override { return count_; }
 
  private:
   void step() {
@@ -118,8 +121,10 @@ class UnionCursor final : public Cursor {
  public:
   explicit UnionCursor(std::vector<ListCursor> parts) : parts_(std::move(parts)) {
     heap_.reserve(parts_.size());
-    for (std::uint32_t i = 0; i < parts_.size(); ++i)
+    for (std::uint32_t i = 0; i < parts_.size(); ++i) {
+      size_ += parts_[i].size_bound();
       if (parts_[i].current() != kEnd) heap_.push_back(i);
+    }
     std::make_heap(heap_.begin(), heap_.end(), later());
     refresh();
   }
@@ -136,6 +141,7 @@ class UnionCursor final : public Cursor {
     }
     refresh();
   }
+  std::uint64_t size_bound() const override { return size_; }
 
  private:
   struct Later {
@@ -146,15 +152,23 @@ class UnionCursor final : public Cursor {
   void refresh() { current_ = heap_.empty() ? kEnd : parts_[heap_.front()].current(); }
   std::vector<ListCursor> parts_;
   std::vector<std::uint32_t> heap_;
+  std::uint64_t size_ = 0;
 };
 
 // Ranks present in every part (the words of one phrase in one column class).
 class IntersectCursor final : public Cursor {
  public:
-  explicit IntersectCursor(std::vector<std::unique_ptr<Cursor>> parts) : parts_(std::move(parts)) { settle(0); }
+  // The smallest part proposes, the larger ones (a common word, a short prefix's many terms)
+  // are only asked about ranks every smaller part holds.
+  explicit IntersectCursor(std::vector<std::unique_ptr<Cursor>> parts) : parts_(std::move(parts)) {
+    std::stable_sort(parts_.begin(), parts_.end(),
+                     [](const auto& a, const auto& b) { return a->size_bound() < b->size_bound(); });
+    settle(0);
+  }
   void advance_to(std::uint32_t target) override {
     if (current_ < target) settle(target);
   }
+  std::uint64_t size_bound() const override { return parts_.front()->size_bound(); }
 
  private:
   void settle(std::uint32_t target) {
@@ -170,6 +184,7 @@ class IntersectCursor final : public Cursor {
         if (part->current() > candidate) {
           candidate = part->current();
           agreed = false;
+          break;  // back to the smallest part with the new candidate
         }
       }
       if (agreed) {
@@ -214,13 +229,8 @@ class SymbolIndexBuilder {
     }
     std::string scratch;
     std::size_t rows = 0;
-    bool cancelled = false;
     Status scanned = store.for_each_search_row([&](const store::SearchRow& row) {
-      if (cancelled) return;
-      if ((++rows & 0xFFFF) == 0 && cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
-        cancelled = true;
-        return;
-      }
+      if ((++rows & 0x3FFF) == 0 && cancel != nullptr && cancel->load(std::memory_order_relaxed)) return false;
       const auto symbol = static_cast<std::uint32_t>(ids_.size());
       ids_.push_back(row.id);
       statics_.push_back(static_cast<float>(store::static_score(row.importance, row.name)));
@@ -236,13 +246,15 @@ class SymbolIndexBuilder {
           store::for_each_fts_token(text, scratch, [&](std::string_view token) { add(token, cls, symbol); });
         }
       }
+      return true;
     });
-    if (!scanned) return scanned;
-    if (cancelled) return make_error(ErrorCode::Cancelled, "building the search index was cancelled");
-    return {};
+    if (!scanned && scanned.error().code == ErrorCode::Cancelled)
+      return make_error(ErrorCode::Cancelled, "building the search index was cancelled");
+    return scanned;
   }
 
-  void finish() {
+  // False when cancelled midway (the index is then unusable).
+  bool finish(const std::atomic<bool>* cancel) {
     const std::size_t n = ids_.size();
     // Rank = position in (static descending, id ascending): the order every list is kept in.
     std::vector<std::uint32_t> order(n);
@@ -290,6 +302,8 @@ class SymbolIndexBuilder {
     index_.term_lists_.reserve(term_order.size());
     std::size_t postings = 0;
     for (std::uint32_t t : term_order) {
+      if ((index_.term_lists_.size() & 0xFFF) == 0 && cancel != nullptr && cancel->load(std::memory_order_relaxed))
+        return false;
       index_.term_offsets_.push_back(static_cast<std::uint32_t>(index_.term_chars_.size()));
       index_.term_chars_ += term_text_[t];
       std::array<std::uint32_t, SymbolIndex::kClassCount> lists{};
@@ -333,6 +347,7 @@ class SymbolIndexBuilder {
                index_.lists_.size() * sizeof(SymbolIndex::ListInfo) + index_.postings_.size() +
                index_.skips_.size() * sizeof(SymbolIndex::Skip);
     for (const auto& f : index_.files_) st.bytes += sizeof(f) + f.path.size();
+    return true;
   }
 
  private:
@@ -399,7 +414,7 @@ Result<std::shared_ptr<const SymbolIndex>> SymbolIndex::build(store::IndexStore&
   {
     SymbolIndexBuilder builder(*index);
     if (Status read = builder.read(store, cancel); !read) return std::unexpected(read.error());
-    builder.finish();
+    if (!builder.finish(cancel)) return make_error(ErrorCode::Cancelled, "building the search index was cancelled");
   }
   index->stats_.build_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -670,10 +685,17 @@ class SymbolIndexSearch {
     std::size_t next_exact = 0;
     std::size_t next_named = 0;
     for (;;) {
+      // The first pass only takes symbols with a phrase in their name, so only the name
+      // cursors propose ranks there; the others are asked about those ranks.
       std::uint32_t rank = kEnd;
-      for (auto& per_class : cursors_)
+      for (auto& per_class : cursors_) {
+        if (pass == Pass::WithName) {
+          if (per_class[0]) rank = std::min(rank, per_class[0]->current());
+          continue;
+        }
         for (auto& cursor : per_class)
           if (cursor) rank = std::min(rank, cursor->current());
+      }
       if (rank >= stop_rank) return rank;
       if (!could_enter(max_text * ix_.static_[rank], ix_.ids_[rank])) return rank;
       bool needs_text = false;
@@ -682,7 +704,9 @@ class SymbolIndexSearch {
         masks[p] = 0;
         for (std::size_t cls = 0; cls < SymbolIndex::kClassCount; ++cls) {
           auto& cursor = cursors_[p][cls];
-          if (!cursor || cursor->current() != rank) continue;
+          if (!cursor) continue;
+          cursor->advance_to(rank);
+          if (cursor->current() != rank) continue;
           masks[p] = static_cast<std::uint8_t>(masks[p] | column_bit(cls));
           cursor->advance_to(rank + 1);
         }

@@ -678,7 +678,7 @@ Result<std::vector<SymbolHit>> IndexStore::search_symbols(const SymbolSearch& re
   return out;
 }
 
-Status IndexStore::for_each_search_row(const std::function<void(const SearchRow&)>& row) {
+Status IndexStore::for_each_search_row(const std::function<bool(const SearchRow&)>& row) {
   // Symbols and ranks are both scanned in id order and merged here: joining them (and files)
   // costs a b-tree seek per symbol, which tripled the time on the kernel (3.6 M symbols, 9 s).
   // Only File symbols need their path (as in symbols_fts_source), so files is read for those
@@ -720,7 +720,7 @@ Status IndexStore::for_each_search_row(const std::function<void(const SearchRow&
     out.path = sym.column_text(6);
     out.signature = sym.column_text(7);
     out.doc = sym.column_text(8);
-    row(out);
+    if (!row(out)) return make_error(ErrorCode::Cancelled, "reading the symbols was stopped");
   }
 }
 

@@ -168,8 +168,9 @@ class IndexStore {
   // Every `limit` of 0 means no limit. Results are deterministic (ties broken by path/line/id).
   Result<std::vector<SymbolHit>> search_symbols(const SymbolSearch& request);
   // Every symbol once, in id order, for building an in-memory index (search/symbol_index.h);
-  // run it inside a read_snapshot() to get one consistent state. Stops at the first error.
-  Status for_each_search_row(const std::function<void(const SearchRow&)>& row);
+  // run it inside a read_snapshot() to get one consistent state. Stops at the first error, or
+  // when `row` returns false (then ErrorCode::Cancelled).
+  Status for_each_search_row(const std::function<bool(const SearchRow&)>& row);
   Result<std::optional<SymbolRecord>> symbol(SymbolId id);
   // The FTS column texts of one symbol (store/scoring.h's fts_column_texts, read as stored);
   // false when there is no such symbol. Cheaper than symbol(): no joins, no rank.

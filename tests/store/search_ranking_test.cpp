@@ -316,7 +316,7 @@ TEST_F(SearchRankingTest, ForEachSearchRowYieldsEverySymbolOnceAsTheFtsIndexRead
     auto record = store_->symbol(row.id);
     if (!record || !*record) {
       ++mismatches;
-      return;
+      return true;
     }
     const SymbolRecord& r = **record;
     const auto columns = fts_column_texts(r);
@@ -325,6 +325,7 @@ TEST_F(SearchRankingTest, ForEachSearchRowYieldsEverySymbolOnceAsTheFtsIndexRead
                       row.path == columns[3] && row.signature == r.signature && row.doc == r.doc;
     EXPECT_TRUE(same) << "symbol " << row.id << " " << r.name;
     if (!same) ++mismatches;
+    return true;
   });
   ASSERT_TRUE(status.has_value()) << status.error().describe();
   EXPECT_EQ(mismatches, 0U);
@@ -340,6 +341,7 @@ TEST_F(SearchRankingTest, ForEachSearchRowYieldsEverySymbolOnceAsTheFtsIndexRead
       EXPECT_FALSE(row.path.empty());
     }
     if (row.importance == 0.0) ++unranked;
+    return true;
   });
   ASSERT_TRUE(status.has_value());
   EXPECT_EQ(files, 16U);
