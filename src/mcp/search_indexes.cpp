@@ -58,6 +58,7 @@ void SearchIndexes::run() {
   for (;;) {
     changed_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     if (stopping_) return;
+    if (changed_.wait_for(lock, options_.start_delay, [&] { return stopping_; })) return;
     const std::string db_path = queue_.front();
     queue_.pop_front();
     auto it = entries_.find(db_path);

@@ -44,6 +44,9 @@ class SearchIndexes {
   struct Options {
     std::size_t max_projects = 4;
     std::chrono::milliseconds min_rebuild_interval{2000};
+    // A build starts this long after it is asked for: a process that answers one call and exits
+    // (a host spawning `cci mcp-server` per request) never pays for one.
+    std::chrono::milliseconds start_delay{300};
   };
   struct Info {
     std::string root;
