@@ -41,12 +41,14 @@ struct StartFlags {
   std::size_t cache_mb = 64;
   std::vector<std::string> allow_origins;
   bool watch = true;
+  bool search_index = true;
   std::uint64_t debounce_ms = 30;
   std::uint64_t exact_max_symbols = 0;
   std::optional<std::uint64_t> kept_exact_max_symbols;  // restart: the running daemon's value
   CLI::Option* host_option = nullptr;  // to tell "--host given" from the default (restart)
   CLI::Option* port_option = nullptr;
   CLI::Option* watch_option = nullptr;
+  CLI::Option* search_index_option = nullptr;
   CLI::Option* debounce_option = nullptr;
   CLI::Option* exact_option = nullptr;
 };
@@ -80,6 +82,7 @@ daemon::DaemonOptions to_options(const StartFlags& flags) {
   options.result_cache_bytes = flags.cache_mb << 20;
   options.version = CCI_VERSION;
   options.watch = flags.watch;
+  options.search_index = flags.search_index;
   options.watch_debounce = std::chrono::milliseconds(flags.debounce_ms);
   if (flags.exact_option->count() > 0) options.exact_max_symbols = flags.exact_max_symbols;
   else options.exact_max_symbols = flags.kept_exact_max_symbols;
@@ -141,6 +144,7 @@ int run_restart(const GlobalOptions& global, StartFlags flags) {
     if (flags.port_option->count() == 0 && old.port != 0) flags.port = old.port;
     // So are its watch options.
     if (flags.watch_option->count() == 0) flags.watch = old.watch;
+    if (flags.search_index_option->count() == 0) flags.search_index = old.search_index;
     if (flags.debounce_option->count() == 0) flags.debounce_ms = old.watch_debounce_ms;
     flags.kept_exact_max_symbols = old.exact_max_symbols;
     auto stopped = daemon::stop(files);
@@ -343,6 +347,10 @@ void add_start_flags(CLI::App* cmd, StartFlags& flags) {
                   "Also accept browser requests from ORIGIN (repeatable; localhost origins always pass)");
   flags.watch_option = cmd->add_flag("--watch,!--no-watch", flags.watch,
                                      "Keep served indexes current as files change (default; --no-watch: only on request)");
+  flags.search_index_option =
+      cmd->add_flag("--search-index,!--no-search-index", flags.search_index,
+                    "Keep an in-memory search index per searched project (default; --no-search-index: SQL "
+                    "answers search_code, saving its memory)");
   flags.debounce_option = cmd->add_option("--debounce-ms", flags.debounce_ms,
                                           "Quiet time before a batch of file changes is applied (default 30)")
                               ->check(CLI::Range(0, 60000));

@@ -344,6 +344,7 @@ RunOutcome run_daemon(DaemonOptions options, int ready_fd) {
   state.pid = ::getpid();
   state.version = options.version;
   state.watch = options.watch;
+  state.search_index = options.search_index;
   state.watch_debounce_ms = static_cast<std::uint64_t>(options.watch_debounce.count());
   if (options.exact_max_symbols) state.exact_max_symbols = *options.exact_max_symbols;
   state.socket = files.socket.string();
@@ -365,7 +366,7 @@ RunOutcome run_daemon(DaemonOptions options, int ready_fd) {
   tools_options.result_cache_bytes = options.result_cache_bytes;
   tools_options.max_open_connections = options.max_open_connections;
   tools_options.freshness = live->freshness;
-  tools_options.memory_search_index = true;
+  tools_options.memory_search_index = options.search_index;
   mcp::CodeServer code = mcp::make_code_server(std::move(server_options), std::move(tools_options));
   live->server = code.server.get();
   live->tool_stats = code.stats;

@@ -108,6 +108,7 @@ rpc::Json state_to_json(const DaemonState& state) {
               {"socket", state.socket},   {"version", state.version}, {"started_at", state.started_at},
               {"watch", state.watch},     {"watch_debounce_ms", state.watch_debounce_ms}};
   if (state.exact_max_symbols) j["exact_max_symbols"] = *state.exact_max_symbols;
+  j["search_index"] = state.search_index;
   return j;
 }
 
@@ -135,6 +136,7 @@ Result<DaemonState> read_state(const fs::path& state_file) {
   state.started_at = text_field("started_at");
   // Written by daemons since watching exists; an older file means the defaults.
   if (const auto f = j.find("watch"); f != j.end() && f->is_boolean()) state.watch = f->get<bool>();
+  if (const auto f = j.find("search_index"); f != j.end() && f->is_boolean()) state.search_index = f->get<bool>();
   if (const auto f = j.find("watch_debounce_ms"); f != j.end() && f->is_number_unsigned())
     state.watch_debounce_ms = f->get<std::uint64_t>();
   if (const auto f = j.find("exact_max_symbols"); f != j.end() && f->is_number_unsigned())

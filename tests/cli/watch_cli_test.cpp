@@ -242,9 +242,10 @@ TEST_F(WatchCliTest, TheDaemonKeepsTheIndexCurrentAndReportsIt) {
   EXPECT_EQ(watch_entry()["enabled"], true);
 }
 
-TEST_F(WatchCliTest, NoWatchAndDebounceAreKeptByRestart) {
-  start_daemon({"--no-watch", "--debounce-ms", "77", "--exact-max-symbols", "1234"});
+TEST_F(WatchCliTest, NoWatchDebounceAndNoSearchIndexAreKeptByRestart) {
+  start_daemon({"--no-watch", "--debounce-ms", "77", "--exact-max-symbols", "1234", "--no-search-index"});
   json state = daemon_state();
+  EXPECT_EQ(state["search_index"], false);
   EXPECT_EQ(state["watch"], false);
   EXPECT_EQ(state["watch_debounce_ms"], 77);
   EXPECT_EQ(state["exact_max_symbols"], 1234);
@@ -260,13 +261,15 @@ TEST_F(WatchCliTest, NoWatchAndDebounceAreKeptByRestart) {
   r = cci_.run({"mcp-daemon", "restart"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   state = daemon_state();
+  EXPECT_EQ(state["search_index"], false);
   EXPECT_EQ(state["watch"], false);
   EXPECT_EQ(state["watch_debounce_ms"], 77);
   EXPECT_EQ(state["exact_max_symbols"], 1234);
 
-  r = cci_.run({"mcp-daemon", "restart", "--watch", "--debounce-ms", "40"});
+  r = cci_.run({"mcp-daemon", "restart", "--watch", "--debounce-ms", "40", "--search-index"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   state = daemon_state();
+  EXPECT_EQ(state["search_index"], true);
   EXPECT_EQ(state["watch"], true);
   EXPECT_EQ(state["watch_debounce_ms"], 40);
   EXPECT_EQ(state["exact_max_symbols"], 1234);

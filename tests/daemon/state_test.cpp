@@ -109,9 +109,10 @@ TEST(DaemonProbe, TheLockHoldersStateIsReported) {
   EXPECT_TRUE(state.watch);
   EXPECT_EQ(state.watch_debounce_ms, 30u);
   EXPECT_FALSE(state.exact_max_symbols.has_value());
+  EXPECT_TRUE(state.search_index);
 }
 
-TEST(DaemonState, WatchOptionsSurviveTheStateFile) {
+TEST(DaemonState, WatchAndSearchIndexOptionsSurviveTheStateFile) {
   testing::TempDir dir;
   DaemonState written;
   written.pid = 42;
@@ -120,6 +121,7 @@ TEST(DaemonState, WatchOptionsSurviveTheStateFile) {
   written.watch = false;
   written.watch_debounce_ms = 250;
   written.exact_max_symbols = 5000;
+  written.search_index = false;
   const fs::path file = dir.path() / "daemon.json";
   ASSERT_TRUE(detail::write_file_atomically(file, detail::state_to_json(written).dump(), 0600).has_value());
   auto read = detail::read_state(file);
@@ -127,6 +129,7 @@ TEST(DaemonState, WatchOptionsSurviveTheStateFile) {
   EXPECT_FALSE(read->watch);
   EXPECT_EQ(read->watch_debounce_ms, 250u);
   EXPECT_EQ(read->exact_max_symbols, std::optional<std::uint64_t>(5000));
+  EXPECT_FALSE(read->search_index);
 
   written.watch = true;
   written.exact_max_symbols.reset();
