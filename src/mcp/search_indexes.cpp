@@ -1,6 +1,9 @@
 // mcp/search_indexes.cpp — building and handing out the per-project in-memory symbol indexes.
 #include "mcp/search_indexes.h"
 
+#include <fmt/format.h>
+#include <sys/stat.h>
+
 #include <algorithm>
 
 #include "core/log.h"
@@ -86,16 +89,22 @@ void SearchIndexes::build_one(const std::string& db_path) {
   std::shared_ptr<const search::SymbolIndex> index;
   IndexState state;
   std::string error;
-  if (auto opened = service_->open_identified(project)) {
-    auto built = search::SymbolIndex::build(*opened->store, &cancel_);
-    if (built) {
-      index = std::move(*built);
-      state = {opened->device, opened->inode, index->generation(), index->indexed_at()};
-    } else {
-      error = built.error().message;
-    }
-  } else {
+  // A connection of its own, closed when done: the build reads the whole index once, and the
+  // query connections' settings (the file mapped, a large page cache) would keep all of it.
+  // The file is identified before it is opened, as ProjectService does: if a full re-index
+  // replaces it in between, the index is marked with the old identity and simply never used.
+  struct ::stat file{};
+  if (::stat(project.db_path.c_str(), &file) != 0) {
+    error = fmt::format("cannot read {}", project.db_path);
+  } else if (auto opened = store::IndexStore::open(project.db_path, store::OpenMode::ReadOnly); !opened) {
     error = opened.error().message;
+  } else if (Status scan = (*opened)->configure_for_scan(); !scan) {
+    error = scan.error().message;
+  } else if (auto built = search::SymbolIndex::build(**opened, &cancel_); !built) {
+    error = built.error().message;
+  } else {
+    index = std::move(*built);
+    state = {file.st_dev, file.st_ino, index->generation(), index->indexed_at()};
   }
   const auto took = std::chrono::steady_clock::now() - started;
   if (mi_collect != nullptr) mi_collect(true);

@@ -550,6 +550,12 @@ Result<std::unique_ptr<IndexStore>> IndexStore::open(const fs::path& db_path, Op
   return std::unique_ptr<IndexStore>(new IndexStore(std::move(impl)));
 }
 
+Status IndexStore::configure_for_scan() {
+  if (impl_->mode != OpenMode::ReadOnly)
+    return make_error(ErrorCode::InvalidArgument, fmt::format("{} is not open read-only", impl_->db.path()));
+  return impl_->db.exec("PRAGMA mmap_size = 0; PRAGMA cache_size = -2048;");
+}
+
 Result<std::unique_ptr<WriteBatch>> IndexStore::begin_write() {
   if (impl_->mode == OpenMode::ReadOnly) {
     return make_error(ErrorCode::InvalidArgument,

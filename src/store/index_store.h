@@ -159,6 +159,11 @@ class IndexStore {
   // Inside a write batch (or another snapshot) the guard does nothing.
   Result<ReadSnapshot> read_snapshot();
 
+  // For one pass over the whole index (building search/symbol_index.h): pages are read rather
+  // than mapped, into a small cache, so the pass leaves no gigabyte of mapped file and no large
+  // page cache behind in a long-lived process. Read-only connections only.
+  Status configure_for_scan();
+
   // --- reads used by the indexer ------------------------------------------------------------
   Result<std::vector<FileRecord>> files();
   Result<ParsedFile> load_parsed(FileId file_id);           // the stored extraction

@@ -269,6 +269,22 @@ TEST_F(IndexStoreTest, RemoveFileRemovesSymbolsContentAndSearchHits) {
   EXPECT_TRUE(store->integrity_check().has_value());
 }
 
+TEST_F(IndexStoreTest, AScanConnectionReadsWithoutMappingAndOnlyReadOnly) {
+  auto writer = open_rw();
+  put(*writer, {http_file()});
+  EXPECT_EQ(writer->configure_for_scan().error().code, ErrorCode::InvalidArgument);
+  auto reader = IndexStore::open(db_path(), OpenMode::ReadOnly);
+  ASSERT_TRUE(reader.has_value());
+  ASSERT_TRUE((*reader)->configure_for_scan().has_value());
+  std::size_t rows = 0;
+  ASSERT_TRUE((*reader)->for_each_search_row([&](const SearchRow&) { return ++rows > 0; }).has_value());
+  EXPECT_EQ(rows, http_file().symbols.size());
+  EXPECT_EQ(search_names(**reader, "http").size(), search_names(*writer, "http").size());
+  // A callback that declines stops the pass.
+  EXPECT_EQ((*reader)->for_each_search_row([](const SearchRow&) { return false; }).error().code,
+            ErrorCode::Cancelled);
+}
+
 TEST_F(IndexStoreTest, FullTextSearchMatchesIdentifierWords) {
   auto store = open_rw();
   put(*store, {http_file(), make_file("other.py", Language::Python,
