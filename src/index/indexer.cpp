@@ -1447,7 +1447,7 @@ Result<IndexReport> update_paths(const fs::path& root_in, const std::vector<std:
       if (!more) break;
     }
     report.seconds_graph = seconds_since(graph_start);
-    log::debug("index: {}: resolved {} focus files against {} loaded and {} stub files in {:.0f} ms ({} names)",
+    log::debug("index: {}: resolved {} focus files against {} loaded and {} path-only files in {:.0f} ms ({} names)",
               root.string(), focus_paths.size(), loaded.size(), stubs.size(), report.seconds_graph * 1000,
               names.size());
     write_start = Clock::now();

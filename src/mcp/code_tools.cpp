@@ -1051,13 +1051,9 @@ Result<ToolResult> Tools::search_code(ToolContext& ctx) {
   // The in-memory index answers when it was built from the very state this call reads.
   std::shared_ptr<const search::SymbolIndex> memory;
   if (search_indexes_) {
-    if (auto opened = service_->open_identified(call->project)) {
-      auto generation = opened->store->meta("generation");
-      auto indexed_at = opened->store->meta("indexed_at");
-      if (generation && indexed_at)
-        memory = search_indexes_->get(call->project, {opened->device, opened->inode, generation->value_or(""),
-                                                      indexed_at->value_or("")});
-    }
+    if (auto stamp = read_stamp(*service_, call->project))
+      memory = search_indexes_->get(call->project,
+                                    {stamp->device, stamp->inode, std::move(stamp->generation), std::move(stamp->indexed_at)});
   }
   search::Searcher searcher(*call->db, memory.get());
   search::SearchRequest request{words, *mode == "all" ? search::MatchMode::All : search::MatchMode::Any, *filter,
